@@ -1,0 +1,1 @@
+"""Exact lattice and spherical-code mathematics (numpy/numba/sympy; never imports torch)."""

@@ -1,0 +1,1 @@
+"""Tokenizer and generator models, losses and optimizers."""

@@ -1,0 +1,1 @@
+"""Torch quantizer layers built on the codebooks of `lattices`."""
