@@ -14,6 +14,7 @@ from itertools import combinations
 import numpy as np
 
 from lattices import golay
+from lattices.integer_lattice import row_basis
 
 DIM = 24
 MIN_NORM = 32
@@ -163,32 +164,6 @@ def vector_to_index(vectors: np.ndarray) -> np.ndarray:
     return result.reshape(x.shape[:-1])
 
 
-def _integer_row_basis(rows: np.ndarray) -> np.ndarray:
-    """Hermite-style upper-triangular integer basis of the lattice spanned by integer rows."""
-    matrix = [list(map(int, row)) for row in rows]
-    basis = []
-    n = len(matrix[0])
-    for column in range(n):
-        active = [row for row in matrix if row[column] != 0]
-        rest = [row for row in matrix if row[column] == 0]
-        while len(active) > 1:  # Euclid on the column entries
-            active.sort(key=lambda row: abs(row[column]))
-            pivot = active[0]
-            reduced = [pivot]
-            for row in active[1:]:
-                quotient = row[column] // pivot[column]
-                row = [a - quotient * b for a, b in zip(row, pivot)]
-                (reduced if row[column] != 0 else rest).append(row)
-            active = reduced
-        if active:
-            pivot = active[0]
-            if pivot[column] < 0:
-                pivot = [-a for a in pivot]
-            basis.append(pivot)
-        matrix = [row for row in rest if any(row)]
-    return np.array(basis, dtype=np.int64)
-
-
 @lru_cache(maxsize=1)
 def generator_matrix() -> np.ndarray:
     """A 24×24 upper-triangular integer generator of Λ24 (rows are basis vectors, √8 coordinates).
@@ -202,7 +177,7 @@ def generator_matrix() -> np.ndarray:
         _pair_shape_vectors()[1:: 4],  # (-4, 4, 0, ...) pairs
         _odd_shape_vectors()[:1],  # one odd vector
     ])
-    basis = _integer_row_basis(spanning)
+    basis = row_basis(spanning)
     if basis.shape != (DIM, DIM):
         raise AssertionError(f"expected a 24×24 basis, got {basis.shape}")
     basis.setflags(write=False)

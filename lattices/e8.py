@@ -1,0 +1,91 @@
+"""The E8 lattice in doubled integer coordinates: membership, shells (roots first), generator.
+
+E8 = D8 ∪ (D8 + ½·1) (the "even coordinate system", Conway & Sloane SPLAG ch. 4 §8.1) multiplied
+by 2: x ∈ Z^8 lies in E8 iff all x_i have the same parity and sum(x) ≡ 0 (mod 4). Roots have
+norm² 8 (2 after dividing by 4); x·y / 4 is the inner product of the unimodular lattice.
+Shells are listed in lexicographic order of their coordinate tuples (ascending).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from lattices.integer_lattice import row_basis
+
+DIM = 8
+ROOT_NORM = 8
+SCALE_SQUARED = 4  # x·y / 4 is the inner product in the unimodular normalisation
+NUM_ROOTS = 240
+NUM_SECOND_SHELL = 2160
+
+
+def _as_integer_vectors(x: np.ndarray, name: str = "x") -> np.ndarray:
+    array = np.asarray(x)
+    if array.ndim == 0 or array.shape[-1] != DIM:
+        raise ValueError(f"{name} must have last dimension {DIM}, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
+    return array.astype(np.int64)
+
+
+def is_member(x: np.ndarray) -> np.ndarray:
+    """Boolean array over (..., 8) integer vectors: which lie in E8 (doubled coordinates)."""
+    vectors = _as_integer_vectors(x)
+    same_parity = ((vectors & 1) == (vectors[..., :1] & 1)).all(axis=-1)
+    return same_parity & (np.mod(vectors.sum(axis=-1), 4) == 0)
+
+
+def vectors_of_norm(norm: int) -> np.ndarray:
+    """All E8 vectors with norm² `norm` (doubled coordinates) as an (n, 8) int64 array, sorted
+    lexicographically. Built coordinate by coordinate from prefixes whose norm stays ≤ `norm`."""
+    if isinstance(norm, bool) or not isinstance(norm, (int, np.integer)):
+        raise TypeError(f"norm must be an int, got {type(norm).__name__}")
+    if norm < 0:
+        raise ValueError(f"norm must be non-negative, got {norm}")
+    bound = int(np.floor(np.sqrt(norm)))
+    candidates = np.arange(-bound, bound + 1, dtype=np.int64)
+    shells = []
+    for parity in (0, 1):
+        values = candidates[(candidates & 1) == parity]
+        prefixes = np.zeros((1, 0), dtype=np.int64)
+        for _ in range(DIM):
+            grown = np.concatenate([
+                np.repeat(prefixes, values.size, axis=0),
+                np.tile(values, prefixes.shape[0])[:, None],
+            ], axis=1)
+            prefixes = grown[(grown * grown).sum(axis=1) <= norm]
+        shells.append(prefixes[(prefixes * prefixes).sum(axis=1) == norm])
+    vectors = np.concatenate(shells)
+    vectors = vectors[is_member(vectors)]
+    return vectors[np.lexsort(vectors.T[::-1])]
+
+
+@lru_cache(maxsize=1)
+def roots() -> np.ndarray:
+    """The 240 roots (norm² 8) as a (240, 8) int64 array in lexicographic order."""
+    vectors = vectors_of_norm(ROOT_NORM)
+    vectors.setflags(write=False)
+    return vectors
+
+
+@lru_cache(maxsize=1)
+def second_shell() -> np.ndarray:
+    """The 2,160 vectors of norm² 16 as a (2160, 8) int64 array in lexicographic order."""
+    vectors = vectors_of_norm(2 * ROOT_NORM)
+    vectors.setflags(write=False)
+    return vectors
+
+
+@lru_cache(maxsize=1)
+def generator_matrix() -> np.ndarray:
+    """An 8×8 upper-triangular integer generator of E8 (rows are basis vectors, doubled coordinates).
+
+    Computed from the definition as the integer row basis of the lattice spanned by the roots
+    (which generate E8). Gram = B Bᵀ; Gram / 4 is unimodular and even.
+    """
+    basis = row_basis(roots())
+    if basis.shape != (DIM, DIM):
+        raise AssertionError(f"expected an 8×8 basis, got {basis.shape}")
+    basis.setflags(write=False)
+    return basis
