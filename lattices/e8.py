@@ -89,3 +89,6 @@ def generator_matrix() -> np.ndarray:
         raise AssertionError(f"expected an 8×8 basis, got {basis.shape}")
     basis.setflags(write=False)
     return basis
+
+
+from lattices.e8_decoder import nearest_point, nearest_root  # noqa: E402,F401

@@ -182,3 +182,10 @@ def generator_matrix() -> np.ndarray:
         raise AssertionError(f"expected a 24×24 basis, got {basis.shape}")
     basis.setflags(write=False)
     return basis
+
+
+def nearest_point(x: np.ndarray) -> np.ndarray:
+    """Nearest Λ24 point(s) to float (..., 24) vectors as int64: `lattices.leech_decoder.nearest_point`."""
+    from lattices.leech_decoder import nearest_point as decode
+
+    return decode(x)

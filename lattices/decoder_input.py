@@ -1,0 +1,20 @@
+"""Validation of the float point arrays given to the lattice nearest-point decoders."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_points(x: np.ndarray, dim: int, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
+    """Check a non-empty finite float (..., dim) array; return it as C-contiguous float64 (N, dim)
+    together with its leading shape (...)."""
+    array = np.asarray(x)
+    if array.ndim == 0 or array.shape[-1] != dim:
+        raise ValueError(f"{name} must have last dimension {dim}, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.floating):
+        raise TypeError(f"{name} must be a floating-point array, got dtype {array.dtype}")
+    if array.size == 0:
+        raise ValueError(f"{name} is empty (shape {array.shape})")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+    flat = np.ascontiguousarray(array.reshape(-1, dim), dtype=np.float64)
+    return flat, array.shape[:-1]
