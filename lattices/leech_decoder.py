@@ -146,9 +146,9 @@ def _class_tables(class_words, nibble_cost, nibble_parity, nibble_penalty,
 
 @numba.njit(cache=True)
 def _search_triples(triples, class_cost, class_parity, class_penalty, best):
-    """Index of the first triple whose cost (sum of class costs, plus the smallest class penalty
-    when the parities sum to odd) is below `best`'s running minimum, scanning all; returns
-    (cost, index), index −1 when none beats `best`."""
+    """Cheapest triple (first on ties) whose cost — the class costs summed, plus the smallest class
+    penalty when the class parities sum to odd — is below `best`: returns (cost, index), or
+    (best, −1) when none is. The summed class costs are a lower bound that prunes the parity fix."""
     best_index = -1
     for t in range(TRIPLES):
         a = triples[t, 0]
