@@ -1,0 +1,188 @@
+"""The quantizer protocol: `QuantizerOutput`, the `Quantizer` base class (layout, validation) and helpers."""
+from __future__ import annotations
+
+import math
+from abc import ABCMeta, abstractmethod
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+INT64_LIMIT = 2**63
+
+
+class QuantizerOutput(NamedTuple):
+    """Result of a quantizer forward pass.
+
+    quantized: z's shape and dtype, forward value = codeword, straight-through gradient to z.
+    indices: int64, z's shape without the channel axis.
+    loss: scalar tensor (zero when the method has none).
+    stats: detached scalar tensors for logging.
+    """
+
+    quantized: Tensor
+    indices: Tensor
+    loss: Tensor
+    stats: dict[str, Tensor]
+
+
+def straight_through(value: Tensor, source: Tensor) -> Tensor:
+    """`value` exactly in the forward pass, identity gradient to `source`.
+
+    Written value + (source − source): the added term is exactly zero for finite inputs, so the
+    forward value equals the codeword bit for bit (unlike source + (value − source)).
+    """
+    return value.detach() + (source - source.detach())
+
+
+def normalize_rows(z_Nd: Tensor) -> Tensor:
+    """Rows scaled to unit L2 norm; an all-zero row stays zero (identity gradient there, no eps blow-up)."""
+    norm_N1 = torch.linalg.vector_norm(z_Nd, dim=-1, keepdim=True)
+    return z_Nd / torch.where(norm_N1 > 0, norm_N1, torch.ones_like(norm_N1))
+
+
+def mixed_radix_encode(digits_NG: Tensor, radix: int | Tensor) -> Tensor:
+    """Σ_g digit_g · radix^g (group 0 least significant) as int64; radix a scalar or per-group tensor."""
+    radices_G = torch.as_tensor(radix, dtype=torch.int64, device=digits_NG.device).expand(digits_NG.shape[-1])
+    place_G = torch.cumprod(F.pad(radices_G[:-1], (1, 0), value=1), dim=0)
+    return (digits_NG.long() * place_G).sum(dim=-1)
+
+
+def mixed_radix_decode(indices_N: Tensor, radix: int | Tensor, groups: int) -> Tensor:
+    """Inverse of `mixed_radix_encode`: digits (N, groups) int64."""
+    radices_G = torch.as_tensor(radix, dtype=torch.int64, device=indices_N.device).expand(groups)
+    place_G = torch.cumprod(F.pad(radices_G[:-1], (1, 0), value=1), dim=0)
+    return torch.div(indices_N.long()[..., None], place_G, rounding_mode="floor") % radices_G
+
+
+def zero_loss(reference: Tensor) -> Tensor:
+    """A scalar zero on `reference`'s device (fp32), for methods without a loss."""
+    return reference.new_zeros((), dtype=torch.float32)
+
+
+def code_tolerance(dtype: torch.dtype) -> float:
+    """How far (relative to the codeword's magnitude) given codes may sit from a codeword."""
+    return 4.0 * torch.finfo(dtype).eps
+
+
+def require_codes_match(codes_Nd: Tensor, expected_Nd: Tensor, dtype: torch.dtype) -> None:
+    """ValueError unless every code is its codeword up to the rounding of `dtype`."""
+    allowed_Nd = code_tolerance(dtype) * expected_Nd.abs().clamp_min(1.0)
+    mismatch_N = ((codes_Nd - expected_Nd).abs() > allowed_Nd).any(dim=-1)
+    if bool(mismatch_N.any()):
+        raise ValueError(f"{int(mismatch_N.sum())} of {codes_Nd.shape[0]} code vectors are not codewords "
+                         "of this quantizer")
+
+
+def require_finite(tensor: Tensor, name: str) -> None:
+    """ValueError naming `name` when the tensor holds NaN or ±Inf (one device sync)."""
+    if not bool(torch.isfinite(tensor).all()):
+        raise ValueError(f"{name} contains non-finite values (NaN or Inf)")
+
+
+class Quantizer(nn.Module, metaclass=ABCMeta):
+    """Base class: handles the input layout, validation and reshaping; subclasses work on rows (N, dim).
+
+    Subclasses implement `_quantize(z_Nd fp32) -> (quantized_Nd, indices_N, loss, stats)`,
+    `_lookup(indices_N) -> codes_Nd fp32` and `_codes_to_indices(codes_Nd fp32, dtype) -> indices_N`.
+    """
+
+    def __init__(self, dim: int, codebook_size: int, *, channel_first: bool = False,
+                 check_finite: bool = True) -> None:
+        super().__init__()
+        if not isinstance(dim, int) or dim < 1:
+            raise ValueError(f"dim must be a positive integer, got {dim!r}")
+        if not isinstance(codebook_size, int) or not 1 <= codebook_size < INT64_LIMIT:
+            raise ValueError(f"codebook_size must be an integer in [1, 2^63), got {codebook_size!r}")
+        self.dim = dim
+        self.codebook_size = codebook_size
+        self.channel_first = bool(channel_first)
+        self.check_finite = bool(check_finite)
+
+    @property
+    def bits(self) -> float:
+        """log2 of the codebook size."""
+        return math.log2(self.codebook_size)
+
+    def extra_repr(self) -> str:
+        return (f"dim={self.dim}, codebook_size={self.codebook_size}, bits={self.bits:.3f}, "
+                f"channel_first={self.channel_first}")
+
+    # layout ---------------------------------------------------------------------------------
+    def _to_rows(self, x: Tensor, name: str) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
+        axis = 1 if self.channel_first else -1
+        if x.ndim < (2 if self.channel_first else 1):
+            layout = "(B, d, ...)" if self.channel_first else "(..., d)"
+            raise ValueError(f"{name} must have layout {layout}, got shape {tuple(x.shape)}")
+        if x.shape[axis] != self.dim:
+            where = "axis 1 (channel_first=True)" if self.channel_first else "the last axis"
+            raise ValueError(f"{name} must have {self.dim} channels on {where}, got shape {tuple(x.shape)}")
+        if x.numel() == 0:
+            raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
+        if self.channel_first:
+            x = x.movedim(1, -1)
+        return x.reshape(-1, self.dim)
+
+    def _from_rows(self, rows_Nd: Tensor, batch_shape: torch.Size) -> Tensor:
+        x = rows_Nd.reshape(*batch_shape, self.dim)
+        return x.movedim(-1, 1) if self.channel_first else x
+
+    def _batch_shape(self, x: Tensor) -> torch.Size:
+        return x.movedim(1, -1).shape[:-1] if self.channel_first else x.shape[:-1]
+
+    # protocol -------------------------------------------------------------------------------
+    def forward(self, z: Tensor) -> QuantizerOutput:
+        z_Nd = self._to_rows(z, "z")
+        if self.check_finite:
+            require_finite(z_Nd, "z")
+        quantized_Nd, indices_N, loss, stats = self._quantize(z_Nd.float())
+        batch_shape = self._batch_shape(z)
+        return QuantizerOutput(
+            self._from_rows(quantized_Nd.to(z.dtype), batch_shape),
+            indices_N.reshape(batch_shape),
+            loss,
+            stats,
+        )
+
+    def check_indices(self, indices: Tensor) -> Tensor:
+        """Indices as int64 after checking dtype and range [0, codebook_size)."""
+        if not isinstance(indices, Tensor):
+            raise TypeError(f"indices must be a torch.Tensor, got {type(indices).__name__}")
+        if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
+            raise TypeError(f"indices must be an integer tensor, got dtype {indices.dtype}")
+        indices = indices.long()
+        if indices.numel() and bool((indices.min() < 0) | (indices.max() >= self.codebook_size)):
+            raise ValueError(f"indices must lie in [0, {self.codebook_size}), got range "
+                             f"[{int(indices.min())}, {int(indices.max())}]")
+        return indices
+
+    def indices_to_codes(self, indices: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
+        """Codewords for `indices`, laid out as the forward output (channel axis per `channel_first`)."""
+        indices = self.check_indices(indices)
+        if self.channel_first and indices.ndim < 1:
+            raise ValueError("with channel_first=True, indices need a batch axis")
+        codes_Nd = self._lookup(indices.reshape(-1))
+        return self._from_rows(codes_Nd.to(dtype), indices.shape)
+
+    def codes_to_indices(self, codes: Tensor) -> Tensor:
+        """Indices of codewords given in the forward output's layout; non-codewords raise ValueError."""
+        codes_Nd = self._to_rows(codes, "codes")
+        require_finite(codes_Nd, "codes")
+        return self._codes_to_indices(codes_Nd.float(), codes.dtype).reshape(self._batch_shape(codes))
+
+    @abstractmethod
+    def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
+        """Implemented by each quantizer."""
+
+    @abstractmethod
+    def _lookup(self, indices_N: Tensor) -> Tensor:
+        """Implemented by each quantizer."""
+
+    @abstractmethod
+    def _codes_to_indices(self, codes_Nd: Tensor, dtype: torch.dtype) -> Tensor:
+        """Implemented by each quantizer."""

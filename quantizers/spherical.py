@@ -1,0 +1,95 @@
+"""`SphericalCodeQuantizer`: nearest codeword of a fixed spherical code (optionally a product over channel groups)."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+from torch.nn import functional as F
+
+from lattices.codebook import Codebook
+from quantizers.base import (
+    Quantizer,
+    mixed_radix_decode,
+    mixed_radix_encode,
+    normalize_rows,
+    require_codes_match,
+    straight_through,
+    zero_loss,
+)
+from quantizers.search import argmax_score
+
+
+class SphericalCodeQuantizer(Quantizer):
+    """Quantize L2-normalized inputs to the nearest unit codeword (maximum inner product).
+
+    With `groups` > 1 it is a product code: the channels are split into `groups` consecutive
+    slices of the codebook's dimension, each slice is normalized and quantized on its own, the
+    codes are scaled by 1/√groups (so the whole code has unit norm) and the per-group indices
+    form one mixed-radix int64 index Σ_g i_g · K^g (group 0 least significant).
+
+    The codebook is a non-persistent fp32 buffer rebuilt by the constructor, so a state_dict
+    stays small. The search is exact in fp32 with ties to the lowest index. A zero input vector
+    (or zero group) is quantized to codeword 0 with an identity straight-through gradient.
+    `loss` is `commitment_weight` · mean squared distance between normalized input and code.
+    """
+
+    def __init__(self, codebook: Codebook, *, groups: int = 1, commitment_weight: float = 0.0,
+                 channel_first: bool = False, check_finite: bool = True) -> None:
+        if not isinstance(codebook, Codebook):
+            raise TypeError(f"codebook must be a lattices.codebook.Codebook, got {type(codebook).__name__}")
+        if not isinstance(groups, int) or groups < 1:
+            raise ValueError(f"groups must be a positive integer, got {groups!r}")
+        if codebook.size**groups >= 2**63:
+            raise ValueError(f"{groups} groups of {codebook.size} codewords give {codebook.size}^{groups} "
+                             "codes, more than an int64 index can address")
+        super().__init__(codebook.dim * groups, codebook.size**groups, channel_first=channel_first,
+                         check_finite=check_finite)
+        self.codebook_name = codebook.name
+        self.groups = groups
+        self.group_dim = codebook.dim
+        self.group_size = codebook.size
+        self.group_scale = 1.0 / math.sqrt(groups)
+        self.commitment_weight = float(commitment_weight)
+        self.register_buffer("codebook", torch.tensor(codebook.vectors, dtype=torch.float32), persistent=False)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, codebook={self.codebook_name!r}, groups={self.groups}"
+
+    def _nearest(self, u_Mg: Tensor) -> Tensor:
+        """Position of the nearest codeword per unit row (fp32, ties to the lowest position)."""
+        return argmax_score(u_Mg, self.codebook)
+
+    def _index_from_position(self, position_M: Tensor) -> Tensor:
+        """Per-group index exposed to users for a codebook row; identity unless a subclass reorders."""
+        return position_M
+
+    def _position_from_index(self, index_M: Tensor) -> Tensor:
+        """Inverse of `_index_from_position`."""
+        return index_M
+
+    def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
+        u_Mg = normalize_rows(z_Nd.reshape(-1, self.group_dim))
+        position_M = self._nearest(u_Mg)
+        codes_Mg = self.codebook[position_M]
+        quantized_Nd = (straight_through(codes_Mg, u_Mg) * self.group_scale).reshape(-1, self.dim)
+        group_index_NG = self._index_from_position(position_M).reshape(-1, self.groups)
+        error = F.mse_loss(u_Mg.detach(), codes_Mg)
+        if self.commitment_weight:
+            loss = self.commitment_weight * F.mse_loss(u_Mg, codes_Mg)
+        else:
+            loss = zero_loss(z_Nd)
+        indices_N = mixed_radix_encode(group_index_NG, self.group_size)
+        return quantized_Nd, indices_N, loss, {"quantization_mse": error * self.group_scale**2}
+
+    def _lookup(self, indices_N: Tensor) -> Tensor:
+        group_index_NG = mixed_radix_decode(indices_N, self.group_size, self.groups)
+        codes_NGg = self.codebook[self._position_from_index(group_index_NG)]
+        return (codes_NGg * self.group_scale).reshape(-1, self.dim)
+
+    def _codes_to_indices(self, codes_Nd: Tensor, dtype: torch.dtype) -> Tensor:
+        position_M = self._nearest(codes_Nd.reshape(-1, self.group_dim) / self.group_scale)
+        indices_N = mixed_radix_encode(self._index_from_position(position_M).reshape(-1, self.groups),
+                                       self.group_size)
+        require_codes_match(codes_Nd, self._lookup(indices_N), dtype)
+        return indices_N
