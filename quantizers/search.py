@@ -8,7 +8,12 @@ from torch import Tensor
 TILE_SHAPE = {"cpu": (512, 4096), "cuda": (32768, 8192)}
 
 
-@torch.library.custom_op("slq::tiled_argmax_score", mutates_args=())
+# Registered as an operator (with a fake kernel for shapes) so that torch.compile traces through
+# it without a graph break. The low-level Library API avoids importing torch._dynamo on first call.
+_LIBRARY = torch.library.Library("slq", "DEF")
+_LIBRARY.define("tiled_argmax_score(Tensor z, Tensor codebook, Tensor? bias, int row_chunk, int code_tile) -> Tensor")
+
+
 def _tiled_argmax_score(
     z_Nd: Tensor, codebook_Kd: Tensor, bias_K: Tensor | None, row_chunk: int, code_tile: int
 ) -> Tensor:
@@ -32,9 +37,12 @@ def _tiled_argmax_score(
     return indices_N
 
 
-@_tiled_argmax_score.register_fake
 def _tiled_argmax_score_fake(z_Nd, codebook_Kd, bias_K, row_chunk, code_tile):
     return z_Nd.new_empty((z_Nd.shape[0],), dtype=torch.int64)
+
+
+_LIBRARY.impl("tiled_argmax_score", _tiled_argmax_score, "CompositeExplicitAutograd")
+torch.library.register_fake("slq::tiled_argmax_score", _tiled_argmax_score_fake, lib=_LIBRARY)
 
 
 def argmax_score(
@@ -66,7 +74,7 @@ def argmax_score(
     if row_chunk < 1 or code_tile < 1:
         raise ValueError(f"row_chunk and code_tile must be positive, got {row_chunk}, {code_tile}")
     bias = None if bias_K is None else bias_K.detach().float().contiguous()
-    return _tiled_argmax_score(
+    return torch.ops.slq.tiled_argmax_score(
         z_Nd.detach().float().contiguous(), codebook_Kd.detach().float().contiguous(), bias,
         row_chunk, code_tile,
     )
