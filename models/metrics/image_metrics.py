@@ -22,8 +22,8 @@ class ImageMetrics:
     """`update(recon_BCHW, ref_BCHW)` per batch of images in [0, 1], then `compute()` -> dict.
 
     The dict holds the mean of every per-image metric (psnr, ssim, ms_ssim, lpips_<net>), the
-    set-level metrics of DistributionMetrics when `distribution` is on (fd_vgg16_pool5,
-    precision_vgg16, recall_vgg16, and rfid etc. with `inception_weights`), num_images, and
+    set-level metrics of DistributionMetrics (fd_vgg16_pool5, precision_vgg16, recall_vgg16 unless
+    fd_vgg16=False; rfid, precision_inception, ... with `inception_weights`), num_images, and
     per_image: a list of dicts with the image name, size and its metrics. A per-image metric that
     does not apply to an image (e.g. MS-SSIM under 161 px) is None for it, with a warning, and its
     mean is None unless it applies to every image.
@@ -33,13 +33,14 @@ class ImageMetrics:
         self,
         device: str | torch.device = "cpu",
         lpips_nets: Sequence[str] = ("alex", "vgg"),
-        distribution: bool = True,
+        fd_vgg16: bool = True,
         inception_weights: str | Path | None = None,
     ) -> None:
         self.device = torch.device(device)
         self.lpips = {net: LpipsDistance(net).to(self.device) for net in lpips_nets}
         self.distribution = (
-            DistributionMetrics(self.device, inception_weights=inception_weights) if distribution else None
+            DistributionMetrics(self.device, vgg16=fd_vgg16, inception_weights=inception_weights)
+            if fd_vgg16 or inception_weights else None
         )
         self.per_image: list[dict] = []
 
