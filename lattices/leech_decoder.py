@@ -280,12 +280,14 @@ def nearest_point_exhaustive(x: np.ndarray, chunk: int = 32) -> np.ndarray:
         penalty = 1.0 - 2.0 * np.abs(error)
         fix = np.argmin(penalty, axis=2)
         odd = rounded.sum(axis=2).astype(np.int64) & 1
-        cost = (error * error).sum(axis=2) + odd * np.take_along_axis(penalty, fix[..., None], 2)[..., 0]
+        smallest = np.take_along_axis(penalty, fix[..., None], axis=2)[..., 0]
+        cost = (error * error).sum(axis=2) + odd * smallest
         best = np.argmin(cost, axis=1)
         rows = np.arange(block.shape[0])
         chosen = rounded[rows, best]
         fix_rows = np.nonzero(odd[rows, best])[0]
         fix_cols = fix[fix_rows, best[fix_rows]]
-        chosen[fix_rows, fix_cols] += np.where(error[fix_rows, best[fix_rows], fix_cols] >= 0, 1.0, -1.0)
+        upward = error[fix_rows, best[fix_rows], fix_cols] >= 0
+        chosen[fix_rows, fix_cols] += np.where(upward, 1.0, -1.0)
         out[start:start + chunk] = offsets[best].astype(np.int64) + 4 * chosen.astype(np.int64)
     return out.reshape(leading + (DIM,))
