@@ -12,6 +12,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "experiments.lattice_report",
     "experiments.eval_images",
     "experiments.bench_decoders",
+    "experiments.bench_quantizers",
 )
 
 

@@ -105,6 +105,10 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """log2 of the codebook size."""
         return math.log2(self.codebook_size)
 
+    def search_backend(self, z: Tensor) -> str:
+        """How the nearest codeword is found for inputs like `z` (for benchmarks and logs)."""
+        return "closed form"
+
     def extra_repr(self) -> str:
         return (f"dim={self.dim}, codebook_size={self.codebook_size}, bits={self.bits:.3f}, "
                 f"channel_first={self.channel_first}")

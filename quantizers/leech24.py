@@ -12,10 +12,32 @@ from lattices import golay, leech
 from lattices.codebook import Codebook
 from lattices.codebook_io import match_leech_file
 from quantizers.base import require_codes_match
+from quantizers.search import argmax_score
 from quantizers.spherical import SphericalCodeQuantizer
 
 DIGIT_OFFSET = 4  # coordinates −4..4 ↔ labels 0..8
 NUM_DIGIT_LABELS = 9
+TILED = "tiled fp32 matmul"
+NUMBA = "numba Golay-structured search"
+
+# The numba search as an operator with a fake kernel, so torch.compile traces around it.
+_LIBRARY = torch.library.Library("slq", "FRAGMENT")
+_LIBRARY.define("leech_nearest_minimal_numba(Tensor u) -> Tensor")
+
+
+def _leech_nearest_minimal_numba(u_N24: Tensor) -> Tensor:
+    from lattices.leech_search import nearest_minimal  # numba: imported and compiled on first use
+
+    return torch.from_numpy(nearest_minimal(u_N24.numpy()))
+
+
+def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
+    return u_N24.new_empty((u_N24.shape[0],), dtype=torch.int64)
+
+
+_LIBRARY.impl("leech_nearest_minimal_numba", _leech_nearest_minimal_numba, "CPU")
+torch.library.register_fake("slq::leech_nearest_minimal_numba", _leech_nearest_minimal_fake, lib=_LIBRARY)
+
 SHAPE_RANGES = {
     name: (start, start + count)
     for name, start, count in zip(
@@ -76,6 +98,22 @@ class Leech24Quantizer(SphericalCodeQuantizer):
     def extra_repr(self) -> str:
         order = f", codebook_file={self.codebook_file!r}" if self.file_order else ""
         return f"{super().extra_repr()}, shapes={self.shapes}{order}"
+
+    def search_backend(self, z: Tensor) -> str:
+        if self.shapes == leech.SHAPE_NAMES and z.device.type == "cpu":
+            return NUMBA
+        return TILED
+
+    def _nearest(self, u_M24: Tensor) -> Tensor:
+        """Canonical-order position of the nearest codeword; ties to the lowest position.
+
+        Full code on CPU: the exact Golay-structured numba search (`lattices.leech_search`, float64
+        scores of the fp32 unit vectors; raises ValueError on non-finite rows). Otherwise the
+        exact tiled fp32 search over the (subset) codebook.
+        """
+        if self.search_backend(u_M24) == NUMBA:
+            return torch.ops.slq.leech_nearest_minimal_numba(u_M24.detach().float().contiguous())
+        return argmax_score(u_M24, self.codebook)
 
     def _index_from_position(self, position_M: Tensor) -> Tensor:
         return self.row_of_position[position_M] if self.file_order else position_M

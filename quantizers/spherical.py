@@ -56,6 +56,9 @@ class SphericalCodeQuantizer(Quantizer):
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, codebook={self.codebook_name!r}, groups={self.groups}"
 
+    def search_backend(self, z: Tensor) -> str:
+        return "tiled fp32 matmul"
+
     def _nearest(self, u_Mg: Tensor) -> Tensor:
         """Position of the nearest codeword per unit row (fp32, ties to the lowest position)."""
         return argmax_score(u_Mg, self.codebook)

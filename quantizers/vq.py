@@ -56,6 +56,9 @@ class VectorQuantizer(Quantizer):
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, ema={self.ema}, decay={self.decay}"
 
+    def search_backend(self, z: Tensor) -> str:
+        return "tiled fp32 matmul"
+
     def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
         indices_N = nearest_l2(z_Nd, self.codebook)
         codes_Nd = self.codebook[indices_N].float()

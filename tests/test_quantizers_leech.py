@@ -61,7 +61,8 @@ def test_shape_subsets(shapes, size):
         if name in shapes])
     local = torch.arange(size)
     np.testing.assert_array_equal(quantizer.indices_to_digits(local).numpy() - 4, leech.minimal_vectors()[kept])
-    assert torch.equal(quantizer.digits_to_indices(quantizer.indices_to_digits(local)), local)
+    sample = torch.cat([local[:50], local[-50:], torch.randint(size, (500,), generator=torch.Generator().manual_seed(0))])
+    assert torch.equal(quantizer.digits_to_indices(quantizer.indices_to_digits(sample)), sample)
     outside = np.setdiff1d(np.arange(leech.NUM_MINIMAL), kept)[:3]
     with pytest.raises(ValueError, match="outside the selected shapes"):
         quantizer.digits_to_indices(torch.from_numpy(leech.minimal_vectors()[outside].astype(np.int64) + 4))

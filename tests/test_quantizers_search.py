@@ -21,7 +21,7 @@ def test_tiled_argmax_matches_brute_force_across_tile_shapes():
     z = torch.randn(300, 9, generator=generator)
     codebook = torch.randn(2000, 9, generator=generator)
     expected = brute_force_argmax(z.double().numpy() @ codebook.double().numpy().T)
-    for row_chunk, code_tile in [(None, None), (7, 333), (300, 2000), (40, 3)]:
+    for row_chunk, code_tile in [(None, None), (7, 333), (300, 2000), (40, 97)]:
         found = argmax_score(z, codebook, row_chunk=row_chunk, code_tile=code_tile)
         assert found.dtype == torch.int64
         np.testing.assert_array_equal(found.numpy(), expected)
@@ -66,11 +66,12 @@ def test_lattice_quantizers_agree_with_fp64_brute_force(case):
     np.testing.assert_array_equal(out.indices.numpy(), expected)
 
 
-def test_leech_brute_force_uses_the_exact_integer_codebook():
+def test_leech_structured_and_tiled_searches_match_the_integer_brute_force():
     quantizer = make("leech24")
     z = torch.randn(32, 24, generator=torch.Generator().manual_seed(4))
-    scores = z.double().numpy() @ leech.minimal_vectors().astype(np.float64).T
-    np.testing.assert_array_equal(quantizer(z).indices.numpy(), brute_force_argmax(scores))
+    expected = brute_force_argmax(z.double().numpy() @ leech.minimal_vectors().astype(np.float64).T)
+    np.testing.assert_array_equal(quantizer(z).indices.numpy(), expected)
+    np.testing.assert_array_equal(argmax_score(F.normalize(z, dim=1), quantizer.codebook).numpy(), expected)
 
 
 def test_leech_exact_ties_go_to_the_lowest_canonical_index():
@@ -80,4 +81,5 @@ def test_leech_exact_ties_go_to_the_lowest_canonical_index():
     z = torch.cat([torch.eye(24), -torch.eye(24), torch.eye(24)[:6] + torch.eye(24)[6:12]])
     expected = brute_force_argmax(z.double().numpy() @ minimal.T)
     np.testing.assert_array_equal(quantizer(z).indices.numpy(), expected)
+    np.testing.assert_array_equal(argmax_score(z, quantizer.codebook, code_tile=1000).numpy(), expected)
     assert int(quantizer(torch.eye(24)[:1]).indices) == leech.SHAPE_OFFSETS[2]  # (4, 4, 0, ...)
