@@ -13,6 +13,8 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "experiments.eval_images",
     "experiments.bench_decoders",
     "experiments.bench_quantizers",
+    "experiments.train_tokenizer",
+    "experiments.eval_tokenizer",
 )
 
 

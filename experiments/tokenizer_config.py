@@ -1,0 +1,133 @@
+"""Configuration of `slq train-tokenizer`: nested dataclasses loaded from YAML with `--set` overrides."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from experiments.dataclass_config import apply_overrides, from_mapping, load_yaml_mapping, to_mapping
+from models.losses import LossConfig
+from models.tokenizer import TokenizerConfig, with_preset_defaults
+
+
+@dataclass
+class DataConfig:
+    """Training images: random square crops of the images in `train_dir` (searched recursively)."""
+
+    train_dir: str = ""
+    crop_size: int = 128
+    # Global batch: split evenly over the ranks of a torchrun job.
+    batch_size: int = 64
+    num_workers: int = 4
+
+
+@dataclass
+class OptimConfig:
+    """AdamW (fused on CUDA) with linear warm-up and cosine decay to `min_lr_ratio`·lr."""
+
+    lr: float = 2e-4
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.99])
+    weight_decay: float = 1e-4
+    warmup_steps: int = 1000
+    min_lr_ratio: float = 0.1
+    # Global gradient-norm clip of the generator; 0 disables it.
+    grad_clip: float = 1.0
+    discriminator_lr: float = 2e-4
+
+
+@dataclass
+class TrainConfig:
+    """Run length, precision, logging and checkpoint cadence; every count is in optimizer steps."""
+
+    steps: int = 100_000
+    seed: int = 0
+    device: str = "auto"
+    precision: Literal["bf16", "fp32"] = "bf16"
+    compile: bool = False
+    grad_checkpointing: bool = False
+    ema_decay: float = 0.999
+    log_every: int = 50
+    checkpoint_every: int = 5000
+    keep_checkpoints: int = 2
+    run_dir: str = "runs/tokenizer"
+    progress_bar: bool = True
+
+
+@dataclass
+class EvalConfig:
+    """Periodic evaluation of the EMA model on center crops of the images in `data_dir` ("" disables it)."""
+
+    data_dir: str = ""
+    every: int = 5000
+    crop: int = 256
+    max_images: int = 24
+    batch_size: int = 8
+    lpips_nets: list[Literal["alex", "vgg"]] = field(default_factory=lambda: ["alex", "vgg"])
+    # FD-VGG16 needs more pool5 vectors than 512 dimensions: at 256 px, 9 or more images.
+    frechet: bool = True
+
+
+@dataclass
+class TokenizerRunConfig:
+    """Everything `slq train-tokenizer` needs; the resolved copy is written into the run and each checkpoint."""
+
+    model: TokenizerConfig = field(default_factory=TokenizerConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def _require_positive(values: dict[str, float]) -> None:
+    for name, value in values.items():
+        if value <= 0:
+            raise ValueError(f"{name} must be positive, got {value}")
+
+
+def validate(config: TokenizerRunConfig) -> None:
+    """Cross-field checks that the dataclasses cannot make on their own (no file-system access)."""
+    _require_positive({
+        "data.crop_size": config.data.crop_size, "data.batch_size": config.data.batch_size,
+        "train.steps": config.train.steps, "train.log_every": config.train.log_every,
+        "train.checkpoint_every": config.train.checkpoint_every,
+        "train.keep_checkpoints": config.train.keep_checkpoints,
+        "optim.lr": config.optim.lr, "eval.every": config.eval.every, "eval.crop": config.eval.crop,
+        "eval.max_images": config.eval.max_images, "eval.batch_size": config.eval.batch_size,
+    })
+    patch = config.model.patch_size
+    if config.data.crop_size % patch or config.eval.crop % patch:
+        raise ValueError(f"data.crop_size ({config.data.crop_size}) and eval.crop ({config.eval.crop}) must be "
+                         f"multiples of model.patch_size ({patch})")
+    if len(config.optim.betas) != 2 or not all(0.0 <= beta < 1.0 for beta in config.optim.betas):
+        raise ValueError(f"optim.betas must be two numbers in [0, 1), got {config.optim.betas}")
+    if config.data.num_workers < 0:
+        raise ValueError(f"data.num_workers must be >= 0, got {config.data.num_workers}")
+    if not 0.0 <= config.train.ema_decay < 1.0:
+        raise ValueError(f"train.ema_decay must lie in [0, 1), got {config.train.ema_decay}")
+    if config.loss.vf.weight > 0 and not config.loss.vf.weights:
+        raise ValueError("loss.vf.weight > 0 needs loss.vf.weights: the path of a DINOv2 safetensors file")
+    if not config.data.train_dir:
+        raise ValueError("data.train_dir is not set: give it in the config or with --set data.train_dir=DIR")
+
+
+def config_from_mapping(mapping: dict[str, Any]) -> TokenizerRunConfig:
+    """Run config from a plain mapping (model preset filled in), validated."""
+    if not isinstance(mapping, dict):
+        raise TypeError(f"a tokenizer config must be a mapping, got {type(mapping).__name__}")
+    if isinstance(mapping.get("model"), dict):
+        mapping = {**mapping, "model": with_preset_defaults(mapping["model"])}
+    config = from_mapping(TokenizerRunConfig, mapping)
+    validate(config)
+    return config
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> TokenizerRunConfig:
+    """Read a YAML config, apply "section.key=value" overrides, and build the validated run config."""
+    return config_from_mapping(apply_overrides(load_yaml_mapping(path), overrides or []))
+
+
+def config_to_yaml(config: TokenizerRunConfig) -> str:
+    import yaml
+
+    return yaml.safe_dump(to_mapping(config), sort_keys=False)
