@@ -32,7 +32,9 @@ def center_crop(image_CHW: torch.Tensor, size: int) -> torch.Tensor:
     return image_CHW[..., top : top + size, left : left + size]
 
 
-def random_crop_flip(image_CHW: torch.Tensor, size: int, generator: torch.Generator, hflip: bool = True) -> torch.Tensor:
+def random_crop_flip(
+    image_CHW: torch.Tensor, size: int, generator: torch.Generator, hflip: bool = True
+) -> torch.Tensor:
     """A size x size window at a position drawn from `generator`, mirrored left-right with p = 1/2."""
     _check_fits(image_CHW, size)
     height, width = image_CHW.shape[-2:]

@@ -59,7 +59,10 @@ class ImageFolderDataset(Dataset):
     @property
     def names(self) -> list[str]:
         """File paths relative to the root, in dataset order."""
-        return [path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else path.name for path in self.files]
+        return [
+            path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else path.name
+            for path in self.files
+        ]
 
     def _load(self, index: int) -> torch.Tensor:
         for offset in range(len(self.files)):

@@ -40,7 +40,9 @@ class ResumableSampler(Sampler[SampleKey]):
     DataLoader's prefetching does not matter, since only consumed samples are counted).
     """
 
-    def __init__(self, num_samples: int, seed: int = 0, epoch: int = 0, position: int = 0, shuffle: bool = True) -> None:
+    def __init__(
+        self, num_samples: int, seed: int = 0, epoch: int = 0, position: int = 0, shuffle: bool = True
+    ) -> None:
         if num_samples < 1:
             raise ValueError(f"num_samples must be positive, got {num_samples}")
         if epoch < 0 or not 0 <= position < num_samples:

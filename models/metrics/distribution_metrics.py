@@ -95,7 +95,9 @@ class DistributionMetrics:
         return self._collected(kind, "reference"), self._collected(kind, "generated")
 
     def _set_metrics(self, fd_kind: str, rates_kind: str, suffix: str, fd_key: str, fd_name: str) -> dict:
-        rates = _or_none(f"precision/recall ({suffix})", lambda: precision_recall(*self._pair(rates_kind), k=self.k))
+        rates = _or_none(
+            f"precision/recall ({suffix})", lambda: precision_recall(*self._pair(rates_kind), k=self.k)
+        )
         return {
             fd_key: _or_none(fd_name, lambda: frechet_distance(*self._pair(fd_kind))),
             f"precision_{suffix}": rates["precision"] if rates else None,
@@ -105,12 +107,16 @@ class DistributionMetrics:
     def compute(self) -> dict[str, float | None]:
         results: dict[str, float | None] = {}
         if self.vgg is not None:
-            results.update(self._set_metrics("vgg_spatial", "vgg_global", "vgg16", "fd_vgg16_pool5", "FD-VGG16-pool5"))
+            results.update(
+                self._set_metrics("vgg_spatial", "vgg_global", "vgg16", "fd_vgg16_pool5", "FD-VGG16-pool5")
+            )
         if self.inception is not None:
             results.update(self._set_metrics("inception_pool3", "inception_pool3", "inception", "fid", "FID"))
             score = _or_none(
                 "Inception Score",
-                lambda: inception_score(self._collected("inception_logits", "generated"), self.inception_score_splits),
+                lambda: inception_score(
+                    self._collected("inception_logits", "generated"), self.inception_score_splits
+                ),
             )
             results["inception_score"], results["inception_score_std"] = score if score else (None, None)
         return results

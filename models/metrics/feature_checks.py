@@ -16,7 +16,9 @@ def as_feature_matrix(features: torch.Tensor | np.ndarray, name: str, min_sample
     if features.ndim != 2:
         raise ValueError(f"{name} must have shape (N samples, D dimensions), got {features.shape}")
     if features.shape[0] < min_samples or features.shape[1] == 0:
-        raise ValueError(f"{name}: need at least {min_samples} samples of dimension >= 1, got shape {features.shape}")
+        raise ValueError(
+            f"{name}: need at least {min_samples} samples of dimension >= 1, got shape {features.shape}"
+        )
     features = features.astype(np.float64, copy=False)
     if not np.isfinite(features).all():
         raise ValueError(f"{name} contains NaN or infinite values")

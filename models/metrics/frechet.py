@@ -8,7 +8,9 @@ import torch
 from models.metrics.feature_checks import as_feature_matrix, check_same_dimension
 
 
-def gaussian_statistics(features_ND: torch.Tensor | np.ndarray, name: str = "features") -> tuple[np.ndarray, np.ndarray]:
+def gaussian_statistics(
+    features_ND: torch.Tensor | np.ndarray, name: str = "features"
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean (D,) and unbiased covariance (D, D) in float64; needs more samples than dimensions.
 
     With N <= D samples the sample covariance is singular and the distance it gives is far from the

@@ -21,7 +21,9 @@ def knn_radii(features_ND: torch.Tensor, k: int, batch_size: int = 1024) -> torc
     return torch.cat(rows)
 
 
-def coverage(queries_QD: torch.Tensor, support_SD: torch.Tensor, radii_S: torch.Tensor, batch_size: int = 1024) -> float:
+def coverage(
+    queries_QD: torch.Tensor, support_SD: torch.Tensor, radii_S: torch.Tensor, batch_size: int = 1024
+) -> float:
     """Fraction of queries inside at least one hypersphere (support sample, its k-NN radius)."""
     inside = [
         (distances <= radii_S.unsqueeze(0)).any(dim=1)

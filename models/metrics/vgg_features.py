@@ -53,7 +53,7 @@ def vgg16_features(
 ) -> torch.Tensor:
     """512-d VGG16 pool5 feature vectors of a batch of images in [0, 1], as float32 (N, 512).
 
-    pooling="spatial": one vector per pool5 position (each sees a ~200 px patch, stride 32 px), so an
+    pooling="spatial": one vector per pool5 position (each sees a 212 px patch, stride 32 px), so an
     image gives (H//32)*(W//32) samples and even a few images give more samples than dimensions.
     pooling="global": the mean over positions, one vector per image.
     """
