@@ -10,6 +10,7 @@ import sys
 # (torch, numba) inside their functions so that `slq --help` stays fast.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "experiments.lattice_report",
+    "experiments.bench_lattices",
     "experiments.eval_images",
     "experiments.bench_decoders",
     "experiments.bench_quantizers",

@@ -8,7 +8,11 @@ for any N (196,560 points: 1.9·10¹⁰ pairs).
 Integer codes whose rows share one norm n (Λ24 shell: n = 32, E8 roots: 8, BSQ: d) are exact: the
 Gram entries are integers computed exactly in float32 (float64 when dim·max|x|² ≥ 2²⁴), the
 maximum inner product g is exact, max cosine = g/n, δ_min = √(2 − 2g/n), and a neighbour of a
-point is another codeword at exactly that inner product.
+point is another codeword at exactly that inner product. Antipodal integer codes (−x is a codeword
+for every codeword x, as for Λ24, E8 and BSQ) are reduced by that symmetry: with H one row of
+each pair ±x, the inner products of x ∈ H with all codewords are ±<x, h> for h ∈ H, so for g > 0
+the statistics of x (and of −x) follow from |<x, h>| over H × H without the diagonal: a quarter
+of the work, every pair still accounted for exactly.
 
 Float codes (rows normalized first) use two passes: float32 tiles bound every row's maximum cosine
 to within FLOAT32_BOUND (24-term float32 dot products of unit vectors err by < 2·10⁻⁶), which
@@ -100,9 +104,10 @@ def _merge(best: np.ndarray, count: np.ndarray, where: slice, new_best: np.ndarr
 class _TileWorker:
     """Reduces Gram tiles of one point set; one buffer per thread, so tiles run concurrently."""
 
-    def __init__(self, points: np.ndarray, with_counts: bool):
+    def __init__(self, points: np.ndarray, with_counts: bool, absolute: bool):
         self.points = points
         self.with_counts = with_counts
+        self.absolute = absolute
         self.local = threading.local()
 
     def __call__(self, start: tuple[int, int]) -> tuple[slice, slice, tuple[np.ndarray, ...]]:
@@ -113,6 +118,8 @@ class _TileWorker:
             self.local.buffer = np.empty((min(TILE, n), min(TILE, n)), dtype=self.points.dtype)
         tile = self.local.buffer[: rows.stop - a, : cols.stop - b]
         np.matmul(self.points[rows], self.points[cols].T, out=tile)
+        if self.absolute:
+            np.abs(tile, out=tile)
         if a == b:
             _mask_lower(tile)
         row_max, col_max = tile.max(axis=1), tile.max(axis=0)
@@ -123,9 +130,10 @@ class _TileWorker:
         return rows, cols, (row_max, row_count, col_max, col_count)
 
 
-def _all_pairs_maxima(points: np.ndarray, with_counts: bool, progress: bool, description: str
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """For each row i: max_j≠i <x_i, x_j> and (with_counts) how many j attain it.
+def _all_pairs_maxima(points: np.ndarray, with_counts: bool, progress: bool, description: str,
+                      absolute: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """For each row i: max_j≠i <x_i, x_j> (|<x_i, x_j>| if absolute) and (with_counts) how many
+    j attain it.
 
     Tiles of the upper triangle run on WORKERS threads with single-threaded BLAS each.
     """
@@ -134,7 +142,7 @@ def _all_pairs_maxima(points: np.ndarray, with_counts: bool, progress: bool, des
     count = np.zeros(n, dtype=np.int64)
     starts = range(0, n, TILE)
     tiles = [(a, b) for a in starts for b in starts if b >= a]
-    worker = _TileWorker(points, with_counts)
+    worker = _TileWorker(points, with_counts, absolute)
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(WORKERS) as pool:
         results = pool.map(worker, tiles)
         if progress:
@@ -156,13 +164,41 @@ def _check_size(size: int) -> None:
         raise ValueError(f"a code needs at least 2 vectors for pair statistics, got {size}")
 
 
+def _antipodal_pairs(integers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(rows h whose first non-zero entry is positive, row index of each −h) when the rows are
+    distinct and closed under negation; None otherwise."""
+    first_sign = np.sign(integers[np.arange(integers.shape[0]),
+                                  np.argmax(integers != 0, axis=1)])
+    half = np.nonzero(first_sign > 0)[0]
+    if 2 * half.size != integers.shape[0]:
+        return None
+    position = {row.tobytes(): index for index, row in enumerate(integers)}
+    if len(position) != integers.shape[0]:
+        return None
+    partners = [position.get((-integers[index]).tobytes()) for index in half]
+    if any(partner is None for partner in partners):
+        return None
+    return half, np.array(partners, dtype=np.int64)
+
+
 def _integer_statistics(integers: np.ndarray, norm: int, progress: bool) -> NeighbourStatistics:
     bound = integers.shape[1] * int(np.abs(integers).max()) ** 2
     if bound >= FLOAT64_EXACT_INTEGERS:
         raise ValueError(f"integer entries too large for exact inner products (dim·max² = {bound})")
-    dtype = np.float32 if bound < FLOAT32_EXACT_INTEGERS else np.float64
-    best, count = _all_pairs_maxima(np.ascontiguousarray(integers, dtype=dtype), True,
-                                    progress, "exact all pairs")
+    points = np.ascontiguousarray(integers, dtype=np.float32 if bound < FLOAT32_EXACT_INTEGERS
+                                  else np.float64)
+    best = count = None
+    pairs = _antipodal_pairs(integers)
+    if pairs is not None and pairs[0].size > 1:
+        half, partners = pairs
+        half_best, half_count = _all_pairs_maxima(points[half], True, progress,
+                                                  "exact all pairs (±)", absolute=True)
+        if half_best.max() > 0:  # then ±h cannot both attain the maximum
+            best, count = np.empty(integers.shape[0]), np.empty(integers.shape[0], np.int64)
+            best[half], best[partners] = half_best, half_best
+            count[half], count[partners] = half_count, half_count
+    if best is None:
+        best, count = _all_pairs_maxima(points, True, progress, "exact all pairs")
     top = int(best.max())
     counts = np.where(best == top, count, 0)
     exact = Fraction(top, norm)

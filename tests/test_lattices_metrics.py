@@ -92,6 +92,30 @@ def test_leech_shell_is_exact_with_4600_neighbours():
     assert stats.min_neighbours == 4_600 and stats.mean_neighbours == 4_600.0
 
 
+@settings(max_examples=30, deadline=None)
+@given(dim=st.integers(2, 9), seed=st.integers(0, 2**32 - 1), antipodal=st.booleans())
+def test_integer_codes_match_brute_force(dim, seed, antipodal):
+    rng = np.random.default_rng(seed)
+    signs = np.unique(rng.choice([-1, 1], size=(rng.integers(2, 60), dim)), axis=0)
+    vectors = np.unique(np.concatenate([signs, -signs]), axis=0) if antipodal else signs
+    if len(vectors) < 2:
+        return
+    stats = metrics.neighbour_statistics(vectors)
+    gram = vectors @ vectors.T
+    np.fill_diagonal(gram, -dim - 1)
+    top = gram.max()
+    assert stats.exact and stats.exact_max_cosine == Fraction(int(top), dim)
+    assert np.array_equal(stats.neighbour_counts, (gram == top).sum(axis=1))
+
+
+def test_antipodal_codes_without_positive_inner_products():
+    cross = np.concatenate([np.eye(4, dtype=np.int64), -np.eye(4, dtype=np.int64)])
+    stats = metrics.neighbour_statistics(cross)
+    assert stats.max_cosine == 0.0 and (stats.neighbour_counts == 6).all()
+    stats = metrics.neighbour_statistics(np.array([[3, 4], [-3, -4]]))
+    assert stats.max_cosine == -1.0 and stats.delta_min == 2.0
+
+
 def test_integer_rows_of_different_norms_use_the_float_path():
     vectors = np.concatenate([e8.roots(), e8.second_shell()])
     stats = metrics.neighbour_statistics(vectors)
