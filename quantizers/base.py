@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 INT64_LIMIT = 2**63
 
@@ -42,18 +41,27 @@ def normalize_rows(z_Nd: Tensor) -> Tensor:
     return z_Nd / torch.where(norm_N1 > 0, norm_N1, torch.ones_like(norm_N1))
 
 
-def mixed_radix_encode(digits_NG: Tensor, radix: int | Tensor) -> Tensor:
-    """Σ_g digit_g · radix^g (group 0 least significant) as int64; radix a scalar or per-group tensor."""
-    radices_G = torch.as_tensor(radix, dtype=torch.int64, device=digits_NG.device).expand(digits_NG.shape[-1])
-    place_G = torch.cumprod(F.pad(radices_G[:-1], (1, 0), value=1), dim=0)
-    return (digits_NG.long() * place_G).sum(dim=-1)
+class MixedRadix(nn.Module):
+    """Mixed-radix integers: digits d_g in [0, radix_g) ↔ Σ_g d_g · ∏_{h<g} radix_h (digit 0 least
+    significant). Place values are precomputed non-persistent int64 buffers (no per-call setup)."""
 
+    def __init__(self, radices: list[int] | tuple[int, ...]) -> None:
+        super().__init__()
+        places = [math.prod(radices[:g]) for g in range(len(radices))]
+        if math.prod(radices) >= INT64_LIMIT:
+            raise ValueError(f"{math.prod(radices)} codes exceed what an int64 index can address")
+        self.register_buffer("place_G", torch.tensor(places, dtype=torch.int64), persistent=False)
+        self.register_buffer("radix_G", torch.tensor(list(radices), dtype=torch.int64), persistent=False)
 
-def mixed_radix_decode(indices_N: Tensor, radix: int | Tensor, groups: int) -> Tensor:
-    """Inverse of `mixed_radix_encode`: digits (N, groups) int64."""
-    radices_G = torch.as_tensor(radix, dtype=torch.int64, device=indices_N.device).expand(groups)
-    place_G = torch.cumprod(F.pad(radices_G[:-1], (1, 0), value=1), dim=0)
-    return torch.div(indices_N.long()[..., None], place_G, rounding_mode="floor") % radices_G
+    def encode(self, digits_NG: Tensor) -> Tensor:
+        """Indices (N,) int64 of digit rows (N, G)."""
+        if digits_NG.shape[-1] == 1:
+            return digits_NG[..., 0].long()
+        return (digits_NG.long() * self.place_G).sum(dim=-1)
+
+    def decode(self, indices_N: Tensor) -> Tensor:
+        """Digit rows (N, G) int64 of indices (N,)."""
+        return torch.div(indices_N.long()[..., None], self.place_G, rounding_mode="floor") % self.radix_G
 
 
 def zero_loss(reference: Tensor) -> Tensor:

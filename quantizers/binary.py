@@ -8,9 +8,8 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from quantizers.base import (
+    MixedRadix,
     Quantizer,
-    mixed_radix_decode,
-    mixed_radix_encode,
     normalize_rows,
     require_codes_match,
     straight_through,
@@ -65,6 +64,7 @@ class SignQuantizer(Quantizer):
         self.entropy_weight = float(entropy_weight)
         self.entropy_gamma = float(entropy_gamma)
         self.commitment_weight = float(commitment_weight)
+        self.bits_radix = MixedRadix([2] * dim)
 
     def _codes_of_bits(self, bits_Nd: Tensor) -> Tensor:
         return torch.where(bits_Nd, self.scale, -self.scale).float()
@@ -81,13 +81,13 @@ class SignQuantizer(Quantizer):
             per_sample, codebook = factorized_entropy_terms(2 * self.inverse_temperature * self.scale * u_Nd)
             loss = loss + self.entropy_weight * (per_sample - self.entropy_gamma * codebook)
             stats.update(per_sample_entropy=per_sample.detach(), codebook_entropy=codebook.detach())
-        return straight_through(codes_Nd, u_Nd), mixed_radix_encode(bits_Nd, 2), loss, stats
+        return straight_through(codes_Nd, u_Nd), self.bits_radix.encode(bits_Nd), loss, stats
 
     def _lookup(self, indices_N: Tensor) -> Tensor:
-        return self._codes_of_bits(mixed_radix_decode(indices_N, 2, self.dim).bool())
+        return self._codes_of_bits(self.bits_radix.decode(indices_N).bool())
 
     def _codes_to_indices(self, codes_Nd: Tensor, dtype: torch.dtype) -> Tensor:
-        indices_N = mixed_radix_encode(codes_Nd > 0, 2)
+        indices_N = self.bits_radix.encode(codes_Nd > 0)
         require_codes_match(codes_Nd, self._lookup(indices_N), dtype)
         return indices_N
 

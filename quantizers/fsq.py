@@ -9,9 +9,8 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from quantizers.base import (
+    MixedRadix,
     Quantizer,
-    mixed_radix_decode,
-    mixed_radix_encode,
     require_codes_match,
     straight_through,
     zero_loss,
@@ -36,10 +35,10 @@ class FiniteScalarQuantizer(Quantizer):
         super().__init__(len(levels), math.prod(levels), channel_first=channel_first,
                          check_finite=check_finite)
         self.levels = levels
+        self.digits_radix = MixedRadix(levels)
         levels_d = torch.tensor(levels, dtype=torch.float32)
         half_range_d = (levels_d - 1) * (1 + BOUND_MARGIN) / 2
         offset_d = (levels_d % 2 == 0).float() * 0.5
-        self.register_buffer("levels_d", torch.tensor(levels, dtype=torch.int64), persistent=False)
         self.register_buffer("half_width_d", torch.div(levels_d, 2, rounding_mode="floor"), persistent=False)
         self.register_buffer("half_range_d", half_range_d, persistent=False)
         self.register_buffer("offset_d", offset_d, persistent=False)
@@ -54,17 +53,17 @@ class FiniteScalarQuantizer(Quantizer):
         quantized_Nd = straight_through(rounded_Nd, bounded_Nd) / self.half_width_d
         digits_Nd = (rounded_Nd + self.half_width_d).long()
         error = F.mse_loss(bounded_Nd.detach() / self.half_width_d, rounded_Nd / self.half_width_d)
-        return quantized_Nd, mixed_radix_encode(digits_Nd, self.levels_d), zero_loss(z_Nd), {
+        return quantized_Nd, self.digits_radix.encode(digits_Nd), zero_loss(z_Nd), {
             "quantization_mse": error}
 
     def _lookup(self, indices_N: Tensor) -> Tensor:
-        digits_Nd = mixed_radix_decode(indices_N, self.levels_d, self.dim)
+        digits_Nd = self.digits_radix.decode(indices_N)
         return (digits_Nd.float() - self.half_width_d) / self.half_width_d
 
     def _codes_to_indices(self, codes_Nd: Tensor, dtype: torch.dtype) -> Tensor:
         digits_Nd = torch.round(codes_Nd * self.half_width_d + self.half_width_d).long()
-        if bool(((digits_Nd < 0) | (digits_Nd >= self.levels_d)).any()):
+        if bool(((digits_Nd < 0) | (digits_Nd >= self.digits_radix.radix_G)).any()):
             raise ValueError("codes lie outside [-1, 1] on the FSQ grid: not codewords of this quantizer")
-        indices_N = mixed_radix_encode(digits_Nd, self.levels_d)
+        indices_N = self.digits_radix.encode(digits_Nd)
         require_codes_match(codes_Nd, self._lookup(indices_N), dtype)
         return indices_N

@@ -9,9 +9,8 @@ from torch.nn import functional as F
 
 from lattices.codebook import Codebook
 from quantizers.base import (
+    MixedRadix,
     Quantizer,
-    mixed_radix_decode,
-    mixed_radix_encode,
     normalize_rows,
     require_codes_match,
     straight_through,
@@ -51,6 +50,7 @@ class SphericalCodeQuantizer(Quantizer):
         self.group_size = codebook.size
         self.group_scale = 1.0 / math.sqrt(groups)
         self.commitment_weight = float(commitment_weight)
+        self.group_radix = MixedRadix([codebook.size] * groups)
         self.register_buffer("codebook", torch.tensor(codebook.vectors, dtype=torch.float32), persistent=False)
 
     def extra_repr(self) -> str:
@@ -82,17 +82,16 @@ class SphericalCodeQuantizer(Quantizer):
             loss = self.commitment_weight * F.mse_loss(u_Mg, codes_Mg)
         else:
             loss = zero_loss(z_Nd)
-        indices_N = mixed_radix_encode(group_index_NG, self.group_size)
+        indices_N = self.group_radix.encode(group_index_NG)
         return quantized_Nd, indices_N, loss, {"quantization_mse": error * self.group_scale**2}
 
     def _lookup(self, indices_N: Tensor) -> Tensor:
-        group_index_NG = mixed_radix_decode(indices_N, self.group_size, self.groups)
+        group_index_NG = self.group_radix.decode(indices_N)
         codes_NGg = self.codebook[self._position_from_index(group_index_NG)]
         return (codes_NGg * self.group_scale).reshape(-1, self.dim)
 
     def _codes_to_indices(self, codes_Nd: Tensor, dtype: torch.dtype) -> Tensor:
         position_M = self._nearest(codes_Nd.reshape(-1, self.group_dim) / self.group_scale)
-        indices_N = mixed_radix_encode(self._index_from_position(position_M).reshape(-1, self.groups),
-                                       self.group_size)
+        indices_N = self.group_radix.encode(self._index_from_position(position_M).reshape(-1, self.groups))
         require_codes_match(codes_Nd, self._lookup(indices_N), dtype)
         return indices_N

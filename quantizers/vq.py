@@ -75,13 +75,13 @@ class VectorQuantizer(Quantizer):
     @torch.no_grad()
     def _update(self, z_Nd: Tensor, indices_N: Tensor) -> Tensor:
         counts_K = torch.bincount(indices_N, minlength=self.codebook_size).float()
-        sums_Kd = torch.zeros_like(self.codebook, dtype=torch.float32).index_add_(0, indices_N, z_Nd)
         if distributed_ready():
             dist.all_reduce(counts_K)
-            if self.ema:
-                dist.all_reduce(sums_Kd)
         self.cluster_size.lerp_(counts_K, 1 - self.decay)
         if self.ema:
+            sums_Kd = torch.zeros_like(self.codebook, dtype=torch.float32).index_add_(0, indices_N, z_Nd)
+            if distributed_ready():
+                dist.all_reduce(sums_Kd)
             self.embed_sum.lerp_(sums_Kd, 1 - self.decay)
             total = self.cluster_size.sum()
             smoothed_K = (self.cluster_size + self.epsilon) / (total + self.codebook_size * self.epsilon) * total
