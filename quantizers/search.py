@@ -1,11 +1,14 @@
-"""Exact tiled nearest-codeword search in fp32: running argmax over codebook tiles, never an N×K matrix."""
+"""Exact tiled nearest-codeword search: running argmax over codebook tiles, never an N×K matrix."""
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
 # (rows, codewords) per score tile: small enough for the CPU cache, large enough to fill a GPU.
-TILE_SHAPE = {"cpu": (512, 4096), "cuda": (32768, 8192)}
+TILE_SHAPE = {"cpu": (256, 1024), "cuda": (32768, 8192)}
+# Score precision: fp32 on CPU; fp64 on CUDA, where an fp32 matmul may silently run in TF32 (a
+# global user setting) and fp64 costs about as much as fp32 on recent data-centre GPUs.
+SCORE_DTYPE = {"cuda": torch.float64}
 
 
 # Registered as an operator (with a fake kernel for shapes) so that torch.compile traces through
@@ -17,12 +20,15 @@ _LIBRARY.define("tiled_argmax_score(Tensor z, Tensor codebook, Tensor? bias, int
 def _tiled_argmax_score(
     z_Nd: Tensor, codebook_Kd: Tensor, bias_K: Tensor | None, row_chunk: int, code_tile: int
 ) -> Tensor:
-    """argmax_k (z·c_k + bias_k) per row, first (lowest) index on ties; fp32 throughout."""
+    """argmax_k (z·c_k + bias_k) per row, first (lowest) index on ties, scores in SCORE_DTYPE."""
     indices_N = torch.zeros(z_Nd.shape[0], dtype=torch.int64, device=z_Nd.device)
+    score_dtype = SCORE_DTYPE.get(z_Nd.device.type, torch.float32)
+    z_Nd, codebook_Kd = z_Nd.to(score_dtype), codebook_Kd.to(score_dtype)
+    bias_K = None if bias_K is None else bias_K.to(score_dtype)
     with torch.autocast(z_Nd.device.type, enabled=False):
         for row_start in range(0, z_Nd.shape[0], row_chunk):
             rows_Rd = z_Nd[row_start:row_start + row_chunk]
-            best_R = torch.full((rows_Rd.shape[0],), -torch.inf, device=z_Nd.device)
+            best_R = torch.full((rows_Rd.shape[0],), -torch.inf, dtype=score_dtype, device=z_Nd.device)
             best_index_R = indices_N[row_start:row_start + row_chunk]
             for code_start in range(0, codebook_Kd.shape[0], code_tile):
                 tile_Td = codebook_Kd[code_start:code_start + code_tile]
@@ -53,13 +59,14 @@ def argmax_score(
     row_chunk: int | None = None,
     code_tile: int | None = None,
 ) -> Tensor:
-    """Index (int64, N) of the codeword maximising z·c_k + bias_k, computed exactly in fp32.
+    """Index (int64, N) of the codeword maximising z·c_k + bias_k over fp32 inputs.
 
     Ties go to the lowest index. Rows are processed `row_chunk` at a time against `code_tile`
     codewords at a time (defaults per device in TILE_SHAPE), so memory stays at
     row_chunk × code_tile scores whatever N and K are.
     Inputs of any floating dtype are cast to fp32 and autocast is switched off inside, so bf16
-    values give the same indices as the same values in fp32. No gradient flows through.
+    values give the same indices as the same values in fp32. Scores are fp32 on CPU and fp64 on
+    CUDA (immune to TF32 matmul settings). No gradient flows through.
     """
     if z_Nd.ndim != 2 or codebook_Kd.ndim != 2 or z_Nd.shape[1] != codebook_Kd.shape[1]:
         raise ValueError(f"expected z (N, d) and codebook (K, d), got {tuple(z_Nd.shape)} and "
