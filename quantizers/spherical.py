@@ -71,11 +71,15 @@ class SphericalCodeQuantizer(Quantizer):
         """Inverse of `_index_from_position`."""
         return index_M
 
+    def _scaled(self, codes: Tensor) -> Tensor:
+        """Group codes times 1/√groups (no-op for one group)."""
+        return codes * self.group_scale if self.groups > 1 else codes
+
     def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
         u_Mg = normalize_rows(z_Nd.reshape(-1, self.group_dim))
         position_M = self._nearest(u_Mg)
         codes_Mg = self.codebook[position_M]
-        quantized_Nd = (straight_through(codes_Mg, u_Mg) * self.group_scale).reshape(-1, self.dim)
+        quantized_Nd = self._scaled(straight_through(codes_Mg, u_Mg)).reshape(-1, self.dim)
         group_index_NG = self._index_from_position(position_M).reshape(-1, self.groups)
         error = F.mse_loss(u_Mg.detach(), codes_Mg)
         if self.commitment_weight:
@@ -88,7 +92,7 @@ class SphericalCodeQuantizer(Quantizer):
     def _lookup(self, indices_N: Tensor) -> Tensor:
         group_index_NG = self.group_radix.decode(indices_N)
         codes_NGg = self.codebook[self._position_from_index(group_index_NG)]
-        return (codes_NGg * self.group_scale).reshape(-1, self.dim)
+        return self._scaled(codes_NGg).reshape(-1, self.dim)
 
     def _codes_to_indices(self, codes_Nd: Tensor, dtype: torch.dtype) -> Tensor:
         position_M = self._nearest(codes_Nd.reshape(-1, self.group_dim) / self.group_scale)
