@@ -96,7 +96,8 @@ class DistributionMetrics:
 
     def _set_metrics(self, fd_kind: str, rates_kind: str, suffix: str, fd_key: str, fd_name: str) -> dict:
         rates = _or_none(
-            f"precision/recall ({suffix})", lambda: precision_recall(*self._pair(rates_kind), k=self.k)
+            f"precision/recall ({suffix})",
+            lambda: precision_recall(*self._pair(rates_kind), k=self.k, device=self.device),
         )
         return {
             fd_key: _or_none(fd_name, lambda: frechet_distance(*self._pair(fd_kind))),
