@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, Literal, TypeVar, Union
 
 T = TypeVar("T")
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
+_EXPONENT_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 
 
 def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
@@ -101,6 +103,8 @@ def _convert(type_: Any, value: Any, key: str) -> Any:
         return {name: _convert(args[1], item, f"{key}.{name}") for name, item in _check_plain(value, key).items()}
     if type_ is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if type_ is float and isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value):
+        return float(value)  # YAML 1.1 (PyYAML) reads 3e-4, without a dot, as a string
     if type_ in (int, float, str, bool):
         if isinstance(value, type_) and not (type_ is int and isinstance(value, bool)):
             return value

@@ -293,6 +293,9 @@ class TokenizerTrainer:
     def _log(self, progress: Any, step: int, totals: dict[str, torch.Tensor],
              timer: StepTimer) -> dict[str, float]:
         means = mean_over_ranks({name: value / timer.steps for name, value in totals.items()}, self.context)
+        if not math.isfinite(means["loss"]):  # the same value on every rank, so all of them stop
+            raise ValueError(f"the training loss became {means['loss']} in the {timer.steps} steps up to step {step}; "
+                             "lower optim.lr or raise optim.warmup_steps, and resume from the last checkpoint")
         elapsed = time.perf_counter() - timer.start
         means["step_time_s"] = elapsed / timer.steps
         means["images_per_s"] = self.config.data.batch_size * timer.steps / elapsed

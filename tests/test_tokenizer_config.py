@@ -22,9 +22,9 @@ def write_yaml(path: Path, mapping: dict) -> Path:
 def test_defaults_overrides_and_presets(tmp_path: Path) -> None:
     config = load_config(write_yaml(tmp_path / "c.yaml", {**TRAIN_DIR, "model": {"preset": "B"}}),
                          ["train.steps=100", "optim.betas=[0.5, 0.9]", "model.quantizer_kwargs.dim=24",
-                          "model.quantizer=bsq", "train.compile=true", "optim.lr=1"])
+                          "model.quantizer=bsq", "train.compile=true", "optim.lr=1", "optim.weight_decay=5e-2"])
     assert config.train.steps == 100 and config.optim.betas == [0.5, 0.9] and config.train.compile is True
-    assert config.optim.lr == 1.0 and isinstance(config.optim.lr, float)
+    assert config.optim.lr == 1.0 and isinstance(config.optim.lr, float) and config.optim.weight_decay == 0.05
     assert (config.model.width, config.model.num_heads, config.model.encoder_depth) == (768, 12, 12)
     assert config.model.quantizer_kwargs == {"dim": 24}
     assert config.loss.gan.weight == 0.0 and config.train.precision == "bf16"  # untouched defaults

@@ -175,6 +175,14 @@ def test_bad_inputs_fail_before_any_device_work(data, full_run: Path, tmp_path: 
         slq("eval-tokenizer", full_run, "--data", data["kodak"], "--crop", "60")
 
 
+def test_a_diverging_run_stops_with_a_clear_error(data, tmp_path: Path) -> None:
+    """With the quantizer's and LPIPS's own NaN checks off, the logged loss is the last guard."""
+    with pytest.raises(ValueError, match="training loss became nan in the 2 steps up to step 2"):
+        slq(*train_args(data["train"], tmp_path, "--set", "optim.lr=1e30", "--set", "optim.warmup_steps=0",
+                        "--set", "loss.lpips=0", "--set", "model.quantizer_kwargs.check_finite=false"))
+    assert not (tmp_path / "checkpoints").exists()
+
+
 def test_checkpoint_of_another_model_is_rejected_by_eval(full_run: Path, tmp_path: Path) -> None:
     tampered = tmp_path / "tampered"
     shutil.copytree(full_run / "checkpoints" / "step_00000004", tampered)
