@@ -101,7 +101,7 @@ class TokenizerTrainer:
         self.tokenizer.set_grad_checkpointing(config.train.grad_checkpointing)
         self.discriminator = self._build_discriminator()
         dino = self._build_dino()
-        vf_projection = nn.Linear(config.model.latent_dim, dino.feature_dim).to(device) if dino else None
+        vf_projection = nn.Linear(config.model.latent_dim, dino.feature_dim).to(device) if dino is not None else None
         self.train_module = TrainModule(self.tokenizer, vf_projection)
         self.loss = GeneratorLoss(config.loss, self._build_lpips(), self.discriminator, dino)
         fused = device.type == "cuda"

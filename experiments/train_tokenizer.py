@@ -62,7 +62,7 @@ def record_run(run_dir: Path, config_yaml: str, world_size: int, resume: Path | 
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(config_yaml)
     stamp = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    command = shlex.join(sys.argv)
     with (run_dir / "command.txt").open("a") as handle:
         handle.write(f"{stamp} cwd={os.getcwd()} world_size={world_size} "
                      f"resume={resume or '-'}\n  {command}\n")

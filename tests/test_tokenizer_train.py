@@ -24,6 +24,9 @@ from safetensors.torch import load_file
 from experiments import eval_tokenizer, train_tokenizer
 from experiments.tokenizer_checkpoint import STATE_FILE
 
+# The module-scoped fixtures are expensive: keep this file on one xdist worker.
+pytestmark = pytest.mark.xdist_group("tokenizer-train")
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 TINY = REPO / "configs" / "tiny-cpu.yaml"

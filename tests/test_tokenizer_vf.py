@@ -15,6 +15,9 @@ from models.losses import GeneratorLoss, LossConfig, VFConfig
 from models.tokenizer import Tokenizer, TokenizerConfig
 from models.vf_loss import DinoFeatures
 
+# The module-scoped fixtures are expensive: keep this file on one xdist worker.
+pytestmark = pytest.mark.xdist_group("tokenizer-vf")
+
 MODEL = "vit_small_patch14_dinov2"
 
 
