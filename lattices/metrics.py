@@ -17,7 +17,7 @@ of the work, every pair still accounted for exactly.
 Float codes (rows normalized first) use two passes: float32 tiles bound every row's maximum cosine
 to within FLOAT32_BOUND (24-term float32 dot products of unit vectors err by < 2·10⁻⁶), which
 selects the few candidate rows that can reach the global maximum; those rows are recomputed
-against all points in float64. δ_min is then the smallest directly computed distance ‖x_i − x_j‖
+against all points in float64 (in chunks of bounded memory). δ_min is then the smallest directly computed distance ‖x_i − x_j‖
 among pairs whose cosine lies within TIE_TOLERANCE of the maximum, and those pairs are the
 neighbours counted (every other point has no neighbour at distance δ_min).
 """
@@ -40,6 +40,7 @@ TILE = 2048
 WORKERS = max(1, min(4, len(os.sched_getaffinity(0))))
 FLOAT32_BOUND = 1e-5
 TIE_TOLERANCE = 1e-12
+FLOAT64_CHUNK_ENTRIES = 2**23  # float64 cosines held at once in the exact second pass (64 MiB)
 FLOAT32_EXACT_INTEGERS = 2**24
 FLOAT64_EXACT_INTEGERS = 2**53
 
@@ -207,25 +208,32 @@ def _integer_statistics(integers: np.ndarray, norm: int, progress: bool) -> Neig
                                exact=True, tolerance=0.0, exact_max_cosine=exact)
 
 
+def _float64_rows(unit: np.ndarray, rows: np.ndarray):
+    """Yield (row indices, float64 cosines of those rows with all points, self excluded) in
+    chunks of at most FLOAT64_CHUNK_ENTRIES cosines."""
+    step = max(1, FLOAT64_CHUNK_ENTRIES // unit.shape[0])
+    for start in range(0, rows.size, step):
+        chunk = rows[start:start + step]
+        cosines = unit[chunk] @ unit.T
+        cosines[np.arange(chunk.size), chunk] = -np.inf
+        yield chunk, cosines
+
+
 def _float_statistics(unit: np.ndarray, progress: bool) -> NeighbourStatistics:
     n = unit.shape[0]
     coarse, _ = _all_pairs_maxima(np.ascontiguousarray(unit, dtype=np.float32), False,
                                   progress, "float32 all pairs")
     candidates = np.nonzero(coarse >= coarse.max() - 2 * FLOAT32_BOUND - TIE_TOLERANCE)[0]
-    cosines_rows = []
-    for start in range(0, candidates.size, TILE):
-        chunk = candidates[start:start + TILE]
-        cosines = unit[chunk] @ unit.T
-        cosines[np.arange(chunk.size), chunk] = -np.inf
-        cosines_rows.append(cosines)
-    cosines = np.concatenate(cosines_rows)
-    top = float(cosines.max())
-    row_index, column = np.nonzero(cosines >= top - TIE_TOLERANCE)
-    first = candidates[row_index]
-    distances = np.linalg.norm(unit[first] - unit[column], axis=1)
+    row_max = np.concatenate([cosines.max(axis=1) for _, cosines in _float64_rows(unit, candidates)])
+    top = float(row_max.max())
     counts = np.zeros(n, dtype=np.int64)
-    np.add.at(counts, first, 1)
-    return NeighbourStatistics(size=n, max_cosine=top, delta_min=float(distances.min()),
+    nearest = np.inf
+    for chunk, cosines in _float64_rows(unit, candidates[row_max >= top - TIE_TOLERANCE]):
+        rows, columns = np.nonzero(cosines >= top - TIE_TOLERANCE)
+        counts[chunk] = np.bincount(rows, minlength=chunk.size)
+        distances = np.linalg.norm(unit[chunk[rows]] - unit[columns], axis=1)
+        nearest = min(nearest, float(distances.min()))
+    return NeighbourStatistics(size=n, max_cosine=top, delta_min=nearest,
                                neighbour_counts=counts, exact=False, tolerance=TIE_TOLERANCE)
 
 

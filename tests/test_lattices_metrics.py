@@ -60,6 +60,14 @@ def test_ties_and_duplicates_in_float_codes(small_tiles):
     assert stats.neighbour_counts.sum() == 6
 
 
+def test_float_path_with_ties_on_every_row_in_small_chunks(small_tiles, monkeypatch):
+    monkeypatch.setattr(metrics, "FLOAT64_CHUNK_ENTRIES", 1_000)  # 4 rows of 240 per chunk
+    stats = metrics.neighbour_statistics(spherical.e8_roots().vectors)
+    assert not stats.exact and (stats.neighbour_counts == 56).all()
+    assert stats.delta_min == pytest.approx(1.0, abs=1e-15)
+    assert stats.max_cosine == pytest.approx(0.5, abs=1e-15)
+
+
 def test_e8_roots_are_exact(small_tiles):
     stats = metrics.codebook_statistics(spherical.e8_roots())
     assert stats.exact and stats.exact_max_cosine == Fraction(1, 2)
