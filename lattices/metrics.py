@@ -37,7 +37,8 @@ from threadpoolctl import threadpool_limits
 from lattices.codebook import Codebook, check_float_matrix, check_integer_matrix, normalize_rows
 
 TILE = 2048
-WORKERS = max(1, min(4, len(os.sched_getaffinity(0))))
+WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                       else os.cpu_count() or 1))  # threads, each with one BLAS thread
 FLOAT32_BOUND = 1e-5
 TIE_TOLERANCE = 1e-12
 FLOAT64_CHUNK_ENTRIES = 2**23  # float64 cosines held at once in the exact second pass (64 MiB)
