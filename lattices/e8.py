@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from lattices.integer_lattice import row_basis
+from lattices.integer_lattice import as_integer_vectors, row_basis
 
 DIM = 8
 ROOT_NORM = 8
@@ -20,18 +20,9 @@ NUM_ROOTS = 240
 NUM_SECOND_SHELL = 2160
 
 
-def _as_integer_vectors(x: np.ndarray, name: str = "x") -> np.ndarray:
-    array = np.asarray(x)
-    if array.ndim == 0 or array.shape[-1] != DIM:
-        raise ValueError(f"{name} must have last dimension {DIM}, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
-    return array.astype(np.int64)
-
-
 def is_member(x: np.ndarray) -> np.ndarray:
     """Boolean array over (..., 8) integer vectors: which lie in E8 (doubled coordinates)."""
-    vectors = _as_integer_vectors(x)
+    vectors = as_integer_vectors(x, DIM)
     same_parity = ((vectors & 1) == (vectors[..., :1] & 1)).all(axis=-1)
     return same_parity & (np.mod(vectors.sum(axis=-1), 4) == 0)
 

@@ -1,7 +1,17 @@
-"""Integer row bases (Hermite-style echelon form) of lattices spanned by integer vectors."""
+"""Integer vectors: input validation and row bases (Hermite-style echelon form) of spanned lattices."""
 from __future__ import annotations
 
 import numpy as np
+
+
+def as_integer_vectors(x: np.ndarray, dim: int, name: str = "x") -> np.ndarray:
+    """Validate (..., dim) integer input and return it as int64; ValueError/TypeError otherwise."""
+    array = np.asarray(x)
+    if array.ndim == 0 or array.shape[-1] != dim:
+        raise ValueError(f"{name} must have last dimension {dim}, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
+    return array.astype(np.int64)
 
 
 def row_basis(rows: np.ndarray) -> np.ndarray:

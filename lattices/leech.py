@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 
 from lattices import golay
-from lattices.integer_lattice import row_basis
+from lattices.integer_lattice import as_integer_vectors, row_basis
 
 DIM = 24
 MIN_NORM = 32
@@ -28,18 +28,9 @@ NUM_MINIMAL = SHAPE_OCTAD_COUNT + SHAPE_ODD_COUNT + SHAPE_PAIR_COUNT  # 196,560
 SHAPE_NAMES = ("octad", "odd", "pair")
 
 
-def _as_integer_vectors(x: np.ndarray, name: str = "x") -> np.ndarray:
-    array = np.asarray(x)
-    if array.ndim == 0 or array.shape[-1] != DIM:
-        raise ValueError(f"{name} must have last dimension {DIM}, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
-    return array.astype(np.int64)
-
-
 def is_member(x: np.ndarray) -> np.ndarray:
     """Boolean array over (..., 24) integer vectors: which lie in Λ24 (√8 coordinates)."""
-    vectors = _as_integer_vectors(x)
+    vectors = as_integer_vectors(x, DIM)
     parity = vectors[..., :1] & 1
     same_parity = ((vectors & 1) == parity).all(axis=-1)
     parity = parity[..., 0]
@@ -125,7 +116,7 @@ def vector_to_index(vectors: np.ndarray) -> np.ndarray:
     Computed from the structure (no table lookup): octad shape from the support and the sign
     mask, odd shape from the sign pattern and the ±3 position, pair shape from the pair and signs.
     """
-    x = _as_integer_vectors(vectors, "vectors")
+    x = as_integer_vectors(vectors, DIM, "vectors")
     flat = x.reshape(-1, DIM)
     if flat.shape[0] == 0:
         return np.zeros(x.shape[:-1], dtype=np.int64)
