@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--grid-images", type=int, default=8, help="image pairs in the reconstruction grid")
     parser.add_argument("--lpips-nets", default="alex,vgg", help="comma-separated LPIPS trunks (default alex,vgg)")
     parser.add_argument("--no-fd", action="store_true", help="skip FD-VGG16 and the VGG16 precision/recall")
+    parser.add_argument("--save-images", action="store_true",
+                        help="also write every reconstruction to OUT/recon/ and its reference to OUT/ref/ as PNG "
+                        "(lossless; `slq eval --recon OUT/recon --ref OUT/ref` recomputes any metric later)")
     parser.set_defaults(func=run)
 
 
@@ -112,8 +115,16 @@ def run(args: argparse.Namespace) -> int:
         DataLoader(dataset, batch_size=args.batch_size)
     lpips_nets = tuple(net.strip() for net in args.lpips_nets.split(",") if net.strip())
     metrics = ReconstructionMetrics(device, lpips_nets, frechet=not args.no_fd)
-    result = metrics.evaluate(tokenizer, batches, dataset.names, keep_pairs=args.grid_images)
     out = Path(args.out) if args.out else checkpoint / f"eval-{args.crop}"
+
+    def save_pairs(recon, reference, names) -> None:
+        for name, recon_image, reference_image in zip(names, recon, reference, strict=True):
+            stem = Path(name).with_suffix(".png")
+            save_image(recon_image.cpu(), out / "recon" / stem)
+            save_image(reference_image.cpu(), out / "ref" / stem)
+
+    result = metrics.evaluate(tokenizer, batches, dataset.names, keep_pairs=args.grid_images,
+                              image_sink=save_pairs if args.save_images else None)
     quantizer = tokenizer.quantizer
     document = {"checkpoint": str(checkpoint), "step": step, "weights": args.weights, "data": str(args.data),
                 "crop": args.crop, "quantizer": tokenizer.config.quantizer, "codebook_size": quantizer.codebook_size,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -32,8 +32,12 @@ class ReconstructionMetrics:
 
     @torch.no_grad()
     def evaluate(self, tokenizer: Tokenizer, batches: Iterable[torch.Tensor], names: Sequence[str] | None = None,
-                 keep_pairs: int = 0, autocast_dtype: torch.dtype | None = None) -> TokenizerEvaluation:
+                 keep_pairs: int = 0, autocast_dtype: torch.dtype | None = None,
+                 image_sink: Callable[[torch.Tensor, torch.Tensor, Sequence[str]], None] | None = None,
+                 ) -> TokenizerEvaluation:
         """Tokenize and reconstruct (B, 3, H, W) batches in [0, 1]; reconstructions are clamped to [0, 1].
+
+        `image_sink(recon, reference, names)`, when given, receives every batch (e.g. to save the images).
 
         summary: psnr, ssim, ms_ssim, lpips_<net>, fd_vgg16_pool5 (+ VGG16 precision/recall), num_images,
         bpp_fixed, bpp_entropy (empirical entropy of all indices), codebook_used_fraction,
@@ -55,7 +59,10 @@ class ReconstructionMetrics:
                     output = tokenizer(images)
                 recon = output.reconstruction.float().clamp(0.0, 1.0)
                 done = len(self.image_metrics.per_image)
-                self.image_metrics.update(recon, images, names[done:done + len(images)] if names else None)
+                batch_names = names[done:done + len(images)] if names else None
+                self.image_metrics.update(recon, images, batch_names)
+                if image_sink is not None:
+                    image_sink(recon, images, batch_names or [f"{done + k:05d}" for k in range(len(images))])
                 usage.update(output.quantizer.indices)
                 indices.append(output.quantizer.indices.reshape(-1).cpu())
                 pixels += images.shape[0] * images.shape[2] * images.shape[3]

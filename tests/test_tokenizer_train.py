@@ -16,6 +16,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -152,9 +153,14 @@ def test_eval_tokenizer_full_size_trims_to_the_patch_grid(full_run: Path, tmp_pa
     for name, (width, height) in {"a.png": (44, 36), "b.png": (40, 52)}.items():
         Image.new("RGB", (width, height), (120, 30, 200)).save(images / name)
     assert slq("eval-tokenizer", full_run, "--data", images, "--crop", "full", "--out", tmp_path / "out",
-               "--weights", "model", "--lpips-nets", "alex", "--no-fd") == 0
+               "--weights", "model", "--lpips-nets", "alex", "--no-fd", "--save-images") == 0
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())["metrics"]
     assert metrics["tokens"] == 5 * 4 + 5 * 6  # 40x32 and 40x48 pixels after trimming
+    # --save-images writes the trimmed references and their reconstructions, losslessly, under one name
+    assert Image.open(tmp_path / "out" / "ref" / "a.png").size == (40, 32)
+    assert Image.open(tmp_path / "out" / "recon" / "b.png").size == (40, 48)
+    reference = np.asarray(Image.open(tmp_path / "out" / "ref" / "a.png"))
+    assert (reference == np.array([120, 30, 200], dtype=np.uint8)).all()
 
 
 def test_bad_inputs_fail_before_any_device_work(data, full_run: Path, tmp_path: Path) -> None:
