@@ -83,6 +83,15 @@ def require_codes_match(codes_Nd: Tensor, expected_Nd: Tensor, dtype: torch.dtyp
                          "of this quantizer")
 
 
+def require_integer(tensor: Tensor, name: str) -> Tensor:
+    """`tensor` as int64 after checking it is an integer torch.Tensor (TypeError otherwise)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer tensor, got dtype {tensor.dtype}")
+    return tensor.long()
+
+
 def require_finite(tensor: Tensor, name: str) -> None:
     """ValueError naming `name` when the tensor holds NaN or ±Inf (one device sync)."""
     if not bool(torch.isfinite(tensor).all()):
@@ -163,11 +172,7 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     def check_indices(self, indices: Tensor) -> Tensor:
         """Indices as int64 after checking dtype and range [0, codebook_size)."""
-        if not isinstance(indices, Tensor):
-            raise TypeError(f"indices must be a torch.Tensor, got {type(indices).__name__}")
-        if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
-            raise TypeError(f"indices must be an integer tensor, got dtype {indices.dtype}")
-        indices = indices.long()
+        indices = require_integer(indices, "indices")
         if indices.numel() and bool((indices.min() < 0) | (indices.max() >= self.codebook_size)):
             raise ValueError(f"indices must lie in [0, {self.codebook_size}), got range "
                              f"[{int(indices.min())}, {int(indices.max())}]")

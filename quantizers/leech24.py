@@ -11,7 +11,7 @@ from torch import Tensor
 from lattices import golay, leech
 from lattices.codebook import Codebook
 from lattices.codebook_io import match_leech_file
-from quantizers.base import require_codes_match
+from quantizers.base import require_codes_match, require_integer
 from quantizers.search import argmax_score
 from quantizers.spherical import SphericalCodeQuantizer
 
@@ -130,13 +130,9 @@ class Leech24Quantizer(SphericalCodeQuantizer):
 
     def digits_to_indices(self, digits: Tensor) -> Tensor:
         """Indices (...) for labels (..., 24) in 0..8; ValueError if a row is not a codeword of this code."""
-        if not isinstance(digits, Tensor):
-            raise TypeError(f"digits must be a torch.Tensor, got {type(digits).__name__}")
-        if digits.is_floating_point() or digits.is_complex() or digits.dtype == torch.bool:
-            raise TypeError(f"digits must be an integer tensor, got dtype {digits.dtype}")
+        digits = require_integer(digits, "digits")
         if digits.ndim < 1 or digits.shape[-1] != leech.DIM:
             raise ValueError(f"digits must have shape (..., {leech.DIM}), got {tuple(digits.shape)}")
-        digits = digits.long()
         if digits.numel() and bool((digits.min() < 0) | (digits.max() >= NUM_DIGIT_LABELS)):
             raise ValueError(f"digit labels must lie in [0, {NUM_DIGIT_LABELS}), got range "
                              f"[{int(digits.min())}, {int(digits.max())}]")

@@ -7,6 +7,8 @@ import torch
 from torch import Tensor
 from torch import distributed as dist
 
+from quantizers.base import require_integer
+
 
 class CodebookUsage:
     """Accumulate hit counts of `codebook_size` codes; read perplexity and coverage at eval time.
@@ -40,11 +42,7 @@ class CodebookUsage:
     @torch.no_grad()
     def update(self, indices: Tensor) -> None:
         """Count the given code indices (any shape, integer dtype, values in [0, codebook_size))."""
-        if not isinstance(indices, Tensor):
-            raise TypeError(f"indices must be a torch.Tensor, got {type(indices).__name__}")
-        if indices.is_floating_point() or indices.is_complex() or indices.dtype == torch.bool:
-            raise TypeError(f"indices must be an integer tensor, got dtype {indices.dtype}")
-        flat = indices.reshape(-1).to(device=self.counts.device, dtype=torch.int64)
+        flat = require_integer(indices, "indices").reshape(-1).to(self.counts.device)
         if flat.numel() == 0:
             return
         low, high = torch.stack(torch.aminmax(flat)).tolist()  # one device sync
