@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shlex
 import statistics
 import sys
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 FIELDS = ("quantizer", "device", "dtype", "tokens", "codebook_size", "bits", "search",
-          "best_seconds", "median_seconds", "tokens_per_second", "ratio_to_bsq")
+          "best_seconds", "median_seconds", "cpu_seconds", "tokens_per_second", "ratio_to_bsq")
 # name -> (registry name, options): the comparison of the issue, at matching dimension or bits
 CONFIGS = {
     "leech24": ("leech24", {}),
@@ -31,8 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "of sum(quantized²) + loss, warm-up excluded, best and median of --repeats) on Gaussian "
         "latents of --tokens rows: leech24 (Λ24-SQ, 196,560 codes), bsq with d=18 (262,144 codes) "
         "and vq with a learned 196,560×24 codebook searched by the exact tiled search (EMA "
-        "update included). Reports seconds, tokens/s and each time relative to bsq on the same "
-        "device.",
+        "update included). Reports wall seconds (best and median), the process CPU seconds of the "
+        "best step, tokens/s and each best time relative to bsq on the same device, plus the peak "
+        "resident memory of the run.",
     )
     parser.add_argument("--tokens", type=int, default=65_536, help="latent vectors per step (default 65,536)")
     parser.add_argument("--device", choices=("cpu", "cuda", "all"), default="all",
@@ -73,7 +75,7 @@ def _devices(choice: str) -> list[str]:
     return [choice]
 
 
-def _time_steps(quantizer, z, repeats: int) -> list[float]:
+def _time_steps(quantizer, z, repeats: int) -> tuple[list[float], list[float]]:
     import torch
 
     def step() -> None:
@@ -87,13 +89,14 @@ def _time_steps(quantizer, z, repeats: int) -> list[float]:
 
     step()  # warm-up: numba/Triton compilation, allocator, thread pools
     synchronize()
-    seconds = []
+    seconds, cpu_seconds = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         step()
         synchronize()
         seconds.append(time.perf_counter() - start)
-    return seconds
+        cpu_seconds.append(time.process_time() - cpu_start)
+    return seconds, cpu_seconds
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,13 +121,14 @@ def run(args: argparse.Namespace) -> int:
             registry_name, options = CONFIGS[name]
             quantizer = quantizers.build(registry_name, check_finite=args.check_finite, **options).to(device)
             z = torch.randn(args.tokens, quantizer.dim, generator=generator).to(device=device, dtype=dtype)
-            seconds = _time_steps(quantizer.train(), z, args.repeats)
+            seconds, cpu_seconds = _time_steps(quantizer.train(), z, args.repeats)
             best = min(seconds)
             by_name[name] = {
                 "quantizer": name, "device": device, "dtype": args.dtype, "tokens": args.tokens,
                 "codebook_size": quantizer.codebook_size, "bits": round(quantizer.bits, 3),
                 "search": quantizer.search_backend(z),
                 "best_seconds": round(best, 4), "median_seconds": round(statistics.median(seconds), 4),
+                "cpu_seconds": round(cpu_seconds[seconds.index(best)], 4),
                 "tokens_per_second": round(args.tokens / best),
             }
         for row in by_name.values():
@@ -138,13 +142,16 @@ def run(args: argparse.Namespace) -> int:
         "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__, "check_finite": args.check_finite,
         "load_average_1min": round(os.getloadavg()[0], 2),
+        "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "step": "train mode, forward + backward of sum(quantized^2) + loss",
     }
-    print(f"{'quantizer':10} {'device':6} {'search':28} {'best s':>9} {'median s':>9} {'tokens/s':>12} {'vs bsq':>7}")
+    print(f"{'quantizer':10} {'device':6} {'search':31} {'best s':>9} {'median s':>9} {'CPU s':>9} "
+          f"{'tokens/s':>12} {'vs bsq':>7}")
     for row in rows:
-        print(f"{row['quantizer']:10} {row['device']:6} {row['search']:28} {row['best_seconds']:>9.4f} "
-              f"{row['median_seconds']:>9.4f} {row['tokens_per_second']:>12,} {str(row['ratio_to_bsq']):>7}")
+        print(f"{row['quantizer']:10} {row['device']:6} {row['search']:31} {row['best_seconds']:>9.4f} "
+              f"{row['median_seconds']:>9.4f} {row['cpu_seconds']:>9.4f} {row['tokens_per_second']:>12,} "
+              f"{str(row['ratio_to_bsq']):>7}")
     print(json.dumps(meta))
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
