@@ -1,0 +1,1 @@
+"""GPU kernels (Triton) and their torch front ends for the quantizers."""

@@ -1,0 +1,175 @@
+"""Exact Λ24 nearest-minimal search on torch tensors: Triton kernel on CUDA, numba on CPU, exact fallback.
+
+`leech_nearest_minimal(z)` returns the same indices as `lattices.leech_search.nearest_minimal`: the
+canonical index of the minimal vector x with the largest float64 inner product B(x, z) (coordinate
+order; ties -> lowest index; definition in that module and docs/search.md). On CUDA the Triton kernel
+(`quantizers.kernels.leech_search_triton`) prunes with exact int8 tensor-core bounds and decides in
+float32 with a certified margin; the few tokens it cannot certify run again with float64 decisions,
+and those still uncertain (true near ties, overflowing survivor lists) are re-scored by
+`exact_argmax`, which evaluates B itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from lattices import golay, leech
+
+DIM = leech.DIM
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+FLOAT64_LIMIT = 2.0**1000  # as in lattices.leech_search: larger float64 entries could overflow B
+BACKENDS = ("auto", "triton", "numba")
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """Tunable launch parameters of the Triton kernel (powers of two; see docs/search.md)."""
+
+    block_tokens: int = 32  # tokens per program step (rows of each int8 dot)
+    block_codewords: int = 64  # codewords per dot tile
+    block_octads: int = 64  # octads per dot tile
+    slots: int = 64  # survivor slots per token and pass; more survivors -> exact fallback
+    top: int = 4  # coordinates moved in the linear codeword bound
+    num_warps: int = 4
+    programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
+
+    def __post_init__(self) -> None:
+        for name, largest in (("block_tokens", 1024), ("block_codewords", 2048), ("block_octads", 256)):
+            value = getattr(self, name)
+            if not 16 <= value <= largest or value & (value - 1):
+                raise ValueError(f"{name} must be a power of two in [16, {largest}], got {value}")
+        if not 1 <= self.slots <= 4096:
+            raise ValueError(f"slots must lie in [1, 4096], got {self.slots}")
+        if not 2 <= self.top <= 22:
+            raise ValueError(f"top must lie in [2, 22], got {self.top}")
+        if self.num_warps < 1 or self.num_warps & (self.num_warps - 1):
+            raise ValueError(f"num_warps must be a power of two, got {self.num_warps}")
+        if self.programs_per_sm < 1:
+            raise ValueError(f"programs_per_sm must be positive, got {self.programs_per_sm}")
+
+    def programs(self, device: torch.device) -> int:
+        """Size of the persistent grid on `device` (2 programs off CUDA, i.e. the interpreter)."""
+        if device.type != "cuda":
+            return 2
+        return self.programs_per_sm * torch.cuda.get_device_properties(device).multi_processor_count
+
+
+class KernelTables(NamedTuple):
+    """Golay tables of the kernel on one device."""
+
+    codeword_signs: Tensor  # (32, 2048) int8: s_i(c) = ±1 of codewords c < 2048 in rows i < 24, zero rows
+    codeword_masks: Tensor  # (4096,) int32 codeword bits sum(c_i << i), canonical order
+    octad_members: Tensor  # (32, 768) int8: octad indicators in rows i < 24, zero padding
+    octad_masks: Tensor  # (768,) int32 octad bits, canonical order, zero padding after 759
+
+
+@lru_cache(maxsize=8)
+def kernel_tables(device: torch.device) -> KernelTables:
+    codeword_masks = golay.codeword_ints().astype(np.int32)
+    if not np.array_equal(codeword_masks[::-1], (2**DIM - 1) ^ codeword_masks):
+        raise AssertionError("the complement of codeword c must be codeword 4095 - c")
+    half = codeword_masks.shape[0] // 2
+    signs = np.zeros((32, half), dtype=np.int8)
+    signs[:DIM] = (1 - 2 * ((codeword_masks[:half, None] >> np.arange(DIM)) & 1)).T
+    octad_masks = np.zeros(768, dtype=np.int32)
+    octad_masks[:759] = codeword_masks[golay.octad_codeword_indices()]
+    members = np.zeros((32, 768), dtype=np.int8)
+    members[:DIM] = ((octad_masks[:, None] >> np.arange(DIM)) & 1).T
+    tensors = (signs, codeword_masks, members, octad_masks)
+    return KernelTables(*(torch.from_numpy(np.ascontiguousarray(t)).to(device) for t in tensors))
+
+
+@lru_cache(maxsize=8)
+def _coordinate_columns(device: torch.device) -> Tensor:
+    """(24, 196560) float64: coordinate i of every minimal vector in row i (canonical order)."""
+    return torch.from_numpy(np.ascontiguousarray(leech.minimal_vectors().T, dtype=np.float64)).to(device)
+
+
+def validate(z: Tensor) -> Tensor:
+    """Check a (..., 24) floating tensor for the search; returns it flattened to a contiguous (N, 24)."""
+    if not isinstance(z, Tensor):
+        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+    if z.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"z must be float16, bfloat16, float32 or float64, got {z.dtype}")
+    if z.ndim == 0 or z.shape[-1] != DIM:
+        raise ValueError(f"z must have shape (..., {DIM}), got {tuple(z.shape)}")
+    if z.numel() == 0:
+        raise ValueError(f"z is empty (shape {tuple(z.shape)})")
+    largest = torch.linalg.vector_norm(z.detach().reshape(-1), ord=float("inf")).item()
+    if not np.isfinite(largest):
+        raise ValueError("z contains non-finite values (nan or inf)")
+    if largest > FLOAT64_LIMIT:
+        raise ValueError("z has entries above 2^1000 in magnitude; rescale it (scores would overflow)")
+    return z.detach().reshape(-1, DIM).contiguous()
+
+
+def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: KernelConfig | None = None) -> Tensor:
+    """Canonical indices (int64, shape z.shape[:-1], on z's device) of the minimal vectors of Λ24
+    with the largest float64 inner product with each z; ties -> lowest index; zero vector -> 0.
+
+    backend: "auto" (Triton on CUDA, numba on CPU), "triton" (also on CPU tensors when
+    TRITON_INTERPRET=1 was set before the first use, for tests) or "numba" (CPU tensors).
+    config: Triton launch parameters (`KernelConfig`).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    flat_N24 = validate(z_N24)
+    if backend == "auto":
+        backend = "triton" if flat_N24.is_cuda else "numba"
+    if backend == "numba":
+        if flat_N24.device.type != "cpu":
+            raise ValueError(f"the numba backend needs a CPU tensor, got device {flat_N24.device}")
+        from lattices.leech_search import nearest_minimal
+
+        wide = flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float()
+        indices_N = torch.from_numpy(nearest_minimal(wide.numpy()))
+    else:
+        indices_N = _triton_search(flat_N24, config or KernelConfig())
+    return indices_N.reshape(z_N24.shape[:-1])
+
+
+def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
+    """Float32 kernel; float64 kernel on the tokens it left uncertain (-1); brute force on the rest."""
+    from quantizers.kernels.leech_search_triton import launch
+
+    tables = kernel_tables(flat_N24.device)
+    indices_N = launch(flat_N24, tables, config, precise=False)
+    uncertain_F = torch.nonzero(indices_N < 0).squeeze(1)
+    if uncertain_F.numel():
+        subset_F24 = flat_N24[uncertain_F]
+        subset_indices_F = launch(subset_F24, tables, config, precise=True)
+        still_G = torch.nonzero(subset_indices_F < 0).squeeze(1)
+        if still_G.numel():
+            subset_indices_F[still_G] = exact_argmax(subset_F24[still_G])
+        indices_N[uncertain_F] = subset_indices_F
+    return indices_N
+
+
+def exact_argmax(z_F24: Tensor, *, token_chunk: int = 256, code_chunk: int = 16384) -> Tensor:
+    """argmax of B(x, z) over all 196,560 minimal vectors by brute force in float64 torch ops:
+    products z_i·x_i, added in coordinate order 0..23 (separate multiply and add, no FMA); the first
+    index among equal maxima. For the few tokens the kernel cannot certify; memory ≤ 2 chunk tiles."""
+    columns = _coordinate_columns(z_F24.device)
+    z64 = z_F24.to(torch.float64)
+    result = torch.empty(z64.shape[0], dtype=torch.int64, device=z64.device)
+    for start in range(0, z64.shape[0], token_chunk):
+        block = z64[start:start + token_chunk]
+        best = torch.full((block.shape[0],), -torch.inf, dtype=torch.float64, device=z64.device)
+        best_index = torch.zeros(block.shape[0], dtype=torch.int64, device=z64.device)
+        for code_start in range(0, columns.shape[1], code_chunk):
+            tile = columns[:, code_start:code_start + code_chunk]
+            total = block[:, :1] * tile[0]
+            for i in range(1, DIM):
+                total += block[:, i:i + 1] * tile[i]
+            tile_index = torch.argmax(total, dim=1)
+            tile_best = total.gather(1, tile_index[:, None]).squeeze(1)
+            better = tile_best > best  # strict: an equal later score keeps the lower index
+            best = torch.where(better, tile_best, best)
+            best_index = torch.where(better, tile_index + code_start, best_index)
+        result[start:start + block.shape[0]] = best_index
+    return result

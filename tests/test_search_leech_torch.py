@@ -1,0 +1,135 @@
+"""The torch front end of the Λ24 nearest-minimal search: numba on CPU, Triton kernel (interpreted), fallback."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lattices.leech_search import nearest_minimal
+from quantizers.kernels.leech_search import KernelConfig, exact_argmax, kernel_tables, leech_nearest_minimal
+from tests.search_reference import adversarial_inputs, blas_argmax, sequential_argmax
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cpu_tensors_use_the_exact_numba_search():
+    z = torch.randn(300, 24, generator=torch.Generator().manual_seed(0))
+    indices = leech_nearest_minimal(z)
+    assert indices.dtype == torch.int64 and indices.device == z.device
+    np.testing.assert_array_equal(indices.numpy(), blas_argmax(z.numpy()))
+    assert leech_nearest_minimal(z.reshape(3, 100, 24)).shape == (3, 100)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_other_float_dtypes_are_searched_exactly(dtype):
+    z = torch.randn(64, 24, generator=torch.Generator().manual_seed(1)).to(dtype)
+    expected = nearest_minimal(z.double().numpy())  # float16/bfloat16 widen exactly
+    np.testing.assert_array_equal(leech_nearest_minimal(z).numpy(), expected)
+
+
+def test_exact_argmax_matches_sequential_definition():
+    z = np.concatenate([v[:2] for v in adversarial_inputs(np.random.default_rng(2)).values()])
+    got = exact_argmax(torch.from_numpy(z), token_chunk=7, code_chunk=50_000)
+    np.testing.assert_array_equal(got.numpy(), sequential_argmax(z))
+
+
+def test_kernel_tables_are_consistent():
+    tables = kernel_tables(torch.device("cpu"))
+    masks = tables.codeword_masks.numpy().astype(np.int64)
+    signs = tables.codeword_signs.numpy().astype(np.int64)
+    np.testing.assert_array_equal(signs[:24], (1 - 2 * ((masks[:2048, None] >> np.arange(24)) & 1)).T)
+    assert not signs[24:].any() and not tables.octad_members.numpy()[24:].any()
+    np.testing.assert_array_equal(tables.octad_members.numpy()[:24].sum(axis=0), [8] * 759 + [0] * 9)
+    np.testing.assert_array_equal(masks[::-1], (2**24 - 1) ^ masks)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"block_tokens": 24}, ValueError),
+        ({"block_octads": 512}, ValueError),
+        ({"slots": 0}, ValueError),
+        ({"top": 1}, ValueError),
+        ({"num_warps": 3}, ValueError),
+    ],
+)
+def test_kernel_config_rejects_bad_values(kwargs, error):
+    with pytest.raises(error):
+        KernelConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("z", "error"),
+    [
+        (np.zeros((2, 24)), TypeError),
+        (torch.zeros(2, 24, dtype=torch.int32), TypeError),
+        (torch.full((2, 24), float("nan")), ValueError),
+        (torch.full((2, 24), float("inf"), dtype=torch.float16), ValueError),
+        (torch.zeros(2, 25), ValueError),
+        (torch.zeros(0, 24), ValueError),
+        (torch.full((1, 24), 2.0**1001, dtype=torch.float64), ValueError),
+    ],
+)
+def test_bad_inputs_raise(z, error):
+    with pytest.raises(error):
+        leech_nearest_minimal(z)
+
+
+def test_unknown_backend_raises():
+    with pytest.raises(ValueError, match="backend"):
+        leech_nearest_minimal(torch.zeros(1, 24), backend="cuda")
+
+
+# Runs in a fresh interpreter: TRITON_INTERPRET must be set before the kernel is defined.
+_INTERPRETED_RUN = """
+import json, numpy as np, torch
+from lattices.leech_search import nearest_minimal
+from quantizers.kernels.leech_search import KernelConfig, kernel_tables, leech_nearest_minimal
+from quantizers.kernels.leech_search_triton import launch
+from tests.search_reference import adversarial_inputs
+rng = np.random.default_rng(3)
+batches = {
+    "float32": torch.from_numpy(rng.standard_normal((40, 24)).astype(np.float32)),
+    "float64 ties": torch.from_numpy(np.concatenate([v[:2] for v in adversarial_inputs(rng).values()])),
+    "float16": torch.from_numpy(rng.standard_normal((16, 24))).half(),
+}
+config = KernelConfig(block_tokens=16)
+report = {}
+for name, z in batches.items():
+    expected = nearest_minimal(z.double().numpy())
+    entry = {}
+    for precise in (False, True):
+        raw = launch(z.contiguous(), kernel_tables(z.device), config, precise=precise).numpy()
+        entry["precise" if precise else "float32"] = [int((raw >= 0).sum()), bool((raw[raw >= 0] == expected[raw >= 0]).all())]
+    entry["final"] = bool((leech_nearest_minimal(z, backend="triton", config=config).numpy() == expected).all())
+    report[name] = entry
+tiny = KernelConfig(block_tokens=16, slots=1)
+z = batches["float32"][:16]
+report["slots=1"] = [int((launch(z, kernel_tables(z.device), tiny, precise=False) < 0).sum()),
+                     bool((leech_nearest_minimal(z, backend="triton", config=tiny).numpy() == nearest_minimal(z.numpy())).all())]
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="triton is not installed")
+def test_triton_kernel_in_interpreter_matches_numba():
+    environment = dict(os.environ, TRITON_INTERPRET="1")
+    completed = subprocess.run([sys.executable, "-c", _INTERPRETED_RUN], cwd=REPO_ROOT, env=environment,
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    for name, entry in report.items():
+        if name != "slots=1":  # certified indices are right, and so is the final answer
+            assert entry["float32"][1] and entry["precise"][1] and entry["final"], (name, entry)
+    assert report["float32"]["float32"][0] == 40  # Gaussian inputs: all certified in float32
+    assert report["float64 ties"]["precise"][0] < 18  # exact ties: some tokens need the brute force
+    overflowed, final_ok = report["slots=1"]
+    assert overflowed > 0 and final_ok
