@@ -13,6 +13,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "experiments.bench_lattices",
     "experiments.eval_images",
     "experiments.bench_decoders",
+    "experiments.bench_search",
     "experiments.bench_quantizers",
     "experiments.train_tokenizer",
     "experiments.eval_tokenizer",
