@@ -95,7 +95,7 @@ def validate_input(z: np.ndarray) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError("z contains non-finite values (nan or inf)")
     if array.dtype == np.float64 and np.abs(array).max() > FLOAT64_LIMIT:
-        raise ValueError(f"float64 z has entries above 2^1000 in magnitude; rescale it (scores would overflow)")
+        raise ValueError("float64 z has entries above 2^1000 in magnitude; rescale it (scores would overflow)")
     return np.ascontiguousarray(array)
 
 

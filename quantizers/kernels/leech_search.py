@@ -114,7 +114,7 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
     backend: "auto" (Triton on CUDA, numba on CPU), "triton" (also on CPU tensors when
     TRITON_INTERPRET=1 was set before the first use, for tests) or "numba" (CPU tensors).
-    config: Triton launch parameters (`KernelConfig`).
+    config: Triton launch parameters (`KernelConfig`). A non-contiguous z is copied once.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
