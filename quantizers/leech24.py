@@ -1,6 +1,7 @@
 """`Leech24Quantizer` (Λ24-SQ): the 196,560 normalized Λ24 minimal vectors, shape subsets, file order, digit labels."""
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
@@ -18,25 +19,33 @@ from quantizers.spherical import SphericalCodeQuantizer
 DIGIT_OFFSET = 4  # coordinates −4..4 ↔ labels 0..8
 NUM_DIGIT_LABELS = 9
 TILED = "tiled fp32 matmul"
-NUMBA = "numba Golay-structured search"
+STRUCTURED = {"cpu": "numba Golay-structured search", "cuda": "Triton Golay-structured search"}
+HAS_TRITON = importlib.util.find_spec("triton") is not None
 
-# The numba search as an operator with a fake kernel, so torch.compile traces around it.
+# The structured searches as one operator with a fake kernel, so torch.compile traces around them.
 _LIBRARY = torch.library.Library("slq", "FRAGMENT")
-_LIBRARY.define("leech_nearest_minimal_numba(Tensor u) -> Tensor")
+_LIBRARY.define("leech_nearest_minimal(Tensor u) -> Tensor")
 
 
-def _leech_nearest_minimal_numba(u_N24: Tensor) -> Tensor:
+def _leech_nearest_minimal_cpu(u_N24: Tensor) -> Tensor:
     from lattices.leech_search import nearest_minimal  # numba: imported and compiled on first use
 
     return torch.from_numpy(nearest_minimal(u_N24.numpy()))
+
+
+def _leech_nearest_minimal_cuda(u_N24: Tensor) -> Tensor:
+    from quantizers.kernels.leech_search import leech_nearest_minimal  # Triton: imported on first use
+
+    return leech_nearest_minimal(u_N24)
 
 
 def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
     return u_N24.new_empty((u_N24.shape[0],), dtype=torch.int64)
 
 
-_LIBRARY.impl("leech_nearest_minimal_numba", _leech_nearest_minimal_numba, "CPU")
-torch.library.register_fake("slq::leech_nearest_minimal_numba", _leech_nearest_minimal_fake, lib=_LIBRARY)
+_LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cpu, "CPU")
+_LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cuda, "CUDA")
+torch.library.register_fake("slq::leech_nearest_minimal", _leech_nearest_minimal_fake, lib=_LIBRARY)
 
 SHAPE_RANGES = {
     name: (start, start + count)
@@ -100,20 +109,24 @@ class Leech24Quantizer(SphericalCodeQuantizer):
         return f"{super().extra_repr()}, shapes={self.shapes}{order}"
 
     def search_backend(self, z: Tensor) -> str:
-        if self.shapes == leech.SHAPE_NAMES and z.device.type == "cpu":
-            return NUMBA
-        return TILED
+        device = z.device.type
+        if self.shapes != leech.SHAPE_NAMES or device not in STRUCTURED:
+            return TILED
+        if device == "cuda" and not HAS_TRITON:
+            return TILED
+        return STRUCTURED[device]
 
     def _nearest(self, u_M24: Tensor) -> Tensor:
         """Canonical-order position of the nearest codeword; ties to the lowest position.
 
-        Full code on CPU: the exact Golay-structured numba search (`lattices.leech_search`, float64
-        scores of the fp32 unit vectors; raises ValueError on non-finite rows). Otherwise the
-        exact tiled fp32 search over the (subset) codebook.
+        Full code: the exact Golay-structured search, numba on CPU (`lattices.leech_search`) and
+        Triton on CUDA (`quantizers.kernels.leech_search`), with float64 scores of the fp32 unit
+        vectors; it raises ValueError on non-finite rows. Shape subsets (or CUDA without Triton):
+        the exact tiled search over the (subset) codebook.
         """
-        if self.search_backend(u_M24) == NUMBA:
-            return torch.ops.slq.leech_nearest_minimal_numba(u_M24.detach().float().contiguous())
-        return argmax_score(u_M24, self.codebook)
+        if self.search_backend(u_M24) == TILED:
+            return argmax_score(u_M24, self.codebook)
+        return torch.ops.slq.leech_nearest_minimal(u_M24.detach().float().contiguous())
 
     def _index_from_position(self, position_M: Tensor) -> Tensor:
         return self.row_of_position[position_M] if self.file_order else position_M
