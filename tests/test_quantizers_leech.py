@@ -29,7 +29,9 @@ def test_digits_are_exact_where_float_truncation_is_not():
     codes = quantizer.indices_to_codes(ALL_INDICES)
     truncated = (codes * math.sqrt(32)).to(torch.int64) + 4
     digits = quantizer.indices_to_digits(ALL_INDICES)
-    assert (truncated != digits).float().mean() > 0.3  # the failure mode this API avoids
+    nonzero = digits != 4
+    assert torch.equal(truncated != digits, nonzero)  # every non-zero coordinate truncates wrongly
+    assert nonzero.float().mean().item() == pytest.approx(0.6653, abs=1e-4)
     assert torch.equal(quantizer.codes_to_indices(codes), ALL_INDICES)
 
 
