@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="points per timed decoder call (default 1,000,000)")
     parser.add_argument("--baseline-points", type=int, default=500,
                         help="points for the slow Λ24 exhaustive baseline (default 500)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls; the fastest counts")
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls; the fastest counts")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None,
                         help="directory for results.json and results.csv (default: print only)")
