@@ -59,7 +59,7 @@ def test_coset_tie_goes_to_the_even_coset_and_shape_is_kept():
     assert not decoded.any()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(hnp.arrays(np.float64, e8.DIM, elements=COORDINATES))
 def test_decoded_point_is_a_member_with_residual_in_the_voronoi_cell(x):
     decoded = e8.nearest_point(x)
