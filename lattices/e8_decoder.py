@@ -18,7 +18,7 @@ _CHUNK = 1024  # points per parallel work item
 
 @numba.njit(cache=True, inline="always")
 def _d8_coset_cost(row: np.ndarray, offset: float) -> tuple[float, int]:
-    """Squared distance (in units of 1/4) from row to 2·D8 + offset·1 and the coordinate re-rounded
+    """A quarter of the squared distance from row to 2·D8 + offset·1, and the coordinate re-rounded
     for parity (-1 when the rounded sum is already even)."""
     cost = 0.0
     parity = 0

@@ -83,8 +83,8 @@ def trellis_tables() -> TrellisTables:
 @numba.njit(cache=True)
 def _coordinate_tables(point, order, shift, cost, penalty, parity):
     """Per section position i and codeword bit b: squared rounding error of
-    u = (t − shift − 2b)/4 (units of 16), parity of the rounded value, and 1 − 2|error| (the extra
-    cost of the other rounding)."""
+    u = (t − shift − 2b)/4 (a sixteenth of the squared distance), parity of the rounded value, and
+    1 − 2|error| (the extra cost of the other rounding)."""
     for i in range(DIM):
         base = (point[order[i]] - shift[i]) * 0.25
         for bit in range(2):
