@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "experiments.bench_quantizers",
     "experiments.train_tokenizer",
     "experiments.eval_tokenizer",
+    "experiments.ablation_report",
 )
 
 
