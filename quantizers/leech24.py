@@ -36,7 +36,8 @@ def _leech_nearest_minimal_cpu(u_N24: Tensor) -> Tensor:
 def _leech_nearest_minimal_cuda(u_N24: Tensor) -> Tensor:
     from quantizers.kernels.leech_search import leech_nearest_minimal  # Triton: imported on first use
 
-    return leech_nearest_minimal(u_N24)
+    # No host synchronisation for a finiteness check: the quantizer base checks when check_finite.
+    return leech_nearest_minimal(u_N24, check_finite=False)
 
 
 def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:

@@ -58,6 +58,7 @@ def test_kernel_tables_are_consistent():
         ({"slots": 0}, ValueError),
         ({"top": 1}, ValueError),
         ({"num_warps": 3}, ValueError),
+        ({"recheck_tokens": -1}, ValueError),
     ],
 )
 def test_kernel_config_rejects_bad_values(kwargs, error):
@@ -114,6 +115,38 @@ tiny = KernelConfig(block_tokens=16, slots=1)
 z = batches["float32"][:16]
 report["slots=1"] = [int((launch(z, kernel_tables(z.device), tiny, precise=False) < 0).sum()),
                      bool((leech_nearest_minimal(z, backend="triton", config=tiny).numpy() == nearest_minimal(z.numpy())).all())]
+ties = batches["float64 ties"]
+expected_ties = nearest_minimal(ties.numpy())
+report["capacity overflow"] = [bool((leech_nearest_minimal(ties, backend="triton", config=KernelConfig(
+    block_tokens=16, recheck_tokens=k)).numpy() == expected_ties).all()) for k in (0, 2)]
+broken = batches["float32"].clone()
+broken[3, 5], broken[7, 0], broken[8] = float("nan"), float("inf"), -float("inf")
+got = leech_nearest_minimal(broken, backend="triton", config=config, check_finite=False).numpy()
+rest = np.setdiff1d(np.arange(40), [3, 7, 8])
+report["non-finite"] = [bool(((got >= 0) & (got < 196560)).all()),
+                        bool((got[rest] == nearest_minimal(broken.numpy()[rest])).all())]
+import quantizers.kernels.leech_search_triton as kernel_module
+syncs, in_kernel, original_launch = [], [False], kernel_module.launch
+def counted(name, function):
+    def wrapper(*args, **kwargs):
+        if not in_kernel[0]:
+            syncs.append(name)
+        return function(*args, **kwargs)
+    return wrapper
+def quiet_launch(*args, **kwargs):
+    in_kernel[0] = True
+    try:
+        return original_launch(*args, **kwargs)
+    finally:
+        in_kernel[0] = False
+kernel_module.launch = quiet_launch
+torch.nonzero = counted("nonzero", torch.nonzero)
+for name in ("item", "nonzero", "tolist", "__bool__", "cpu", "numpy"):
+    setattr(torch.Tensor, name, counted(name, getattr(torch.Tensor, name)))
+for check_finite in (True, False):
+    syncs.clear()
+    leech_nearest_minimal(batches["float32"], backend="triton", config=config, check_finite=check_finite)
+    report[f"syncs check_finite={check_finite}"] = list(syncs)
 print(json.dumps(report))
 """
 
@@ -127,9 +160,13 @@ def test_triton_kernel_in_interpreter_matches_numba():
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     for name, entry in report.items():
-        if name != "slots=1":  # certified indices are right, and so is the final answer
+        if name in ("float32", "float64 ties", "float16"):  # certified indices are right, and so is the final answer
             assert entry["float32"][1] and entry["precise"][1] and entry["final"], (name, entry)
     assert report["float32"]["float32"][0] == 40  # Gaussian inputs: all certified in float32
     assert report["float64 ties"]["precise"][0] < 18  # exact ties: some tokens need the brute force
     overflowed, final_ok = report["slots=1"]
     assert overflowed > 0 and final_ok
+    assert report["capacity overflow"] == [True, True]  # float64 re-run in place beyond the capacity
+    assert report["non-finite"] == [True, True]  # in range, and the finite rows are unaffected
+    assert report["syncs check_finite=True"] == ["item", "nonzero"]
+    assert report["syncs check_finite=False"] == ["nonzero"]

@@ -6,7 +6,8 @@ order; ties -> lowest index; definition in that module and docs/search.md). On C
 (`quantizers.kernels.leech_search_triton`) prunes with exact int8 tensor-core bounds and decides in
 float32 with a certified margin; the few tokens it cannot certify run again with float64 decisions,
 and those still uncertain (true near ties, overflowing survivor lists) are re-scored by
-`exact_argmax`, which evaluates B itself.
+`exact_argmax`, which evaluates B itself. Host synchronisation: one per call (the count of tokens
+left for `exact_argmax`), none other when check_finite=False (docs/search.md).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class KernelConfig:
     top: int = 4  # coordinates moved in the linear codeword bound
     num_warps: int = 4
     programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
+    recheck_tokens: int = 1024  # float64 re-run capacity: recheck_tokens + N // 32 gathered tokens
 
     def __post_init__(self) -> None:
         for name, largest in (("block_tokens", 1024), ("block_codewords", 2048), ("block_octads", 256)):
@@ -51,6 +53,12 @@ class KernelConfig:
             raise ValueError(f"num_warps must be a power of two, got {self.num_warps}")
         if self.programs_per_sm < 1:
             raise ValueError(f"programs_per_sm must be positive, got {self.programs_per_sm}")
+        if self.recheck_tokens < 0:
+            raise ValueError(f"recheck_tokens must be non-negative, got {self.recheck_tokens}")
+
+    def recheck_capacity(self, n_tokens: int) -> int:
+        """Tokens gathered for the float64 re-run; the uncertain ones beyond it run in place."""
+        return min(n_tokens, self.recheck_tokens + n_tokens // 32)
 
     def programs(self, device: torch.device) -> int:
         """Size of the persistent grid on `device` (2 programs off CUDA, i.e. the interpreter)."""
@@ -90,8 +98,11 @@ def _coordinate_columns(device: torch.device) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(leech.minimal_vectors().T, dtype=np.float64)).to(device)
 
 
-def validate(z: Tensor) -> Tensor:
-    """Check a (..., 24) floating tensor for the search; returns it flattened to a contiguous (N, 24)."""
+def validate(z: Tensor, *, check_finite: bool = True) -> Tensor:
+    """Check a (..., 24) floating tensor for the search; returns it flattened to a contiguous (N, 24).
+
+    check_finite=False skips the value check (a host synchronisation) for float16/bfloat16/float32,
+    whose magnitudes are below 2^128 anyway; float64 input is always checked against 2^1000."""
     if not isinstance(z, Tensor):
         raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
     if z.dtype not in FLOAT_DTYPES:
@@ -100,6 +111,8 @@ def validate(z: Tensor) -> Tensor:
         raise ValueError(f"z must have shape (..., {DIM}), got {tuple(z.shape)}")
     if z.numel() == 0:
         raise ValueError(f"z is empty (shape {tuple(z.shape)})")
+    if not check_finite and z.dtype != torch.float64:
+        return z.detach().reshape(-1, DIM).contiguous()
     largest = torch.linalg.vector_norm(z.detach().reshape(-1), ord=float("inf")).item()
     if not np.isfinite(largest):
         raise ValueError("z contains non-finite values (nan or inf)")
@@ -108,19 +121,24 @@ def validate(z: Tensor) -> Tensor:
     return z.detach().reshape(-1, DIM).contiguous()
 
 
-def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: KernelConfig | None = None) -> Tensor:
+def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: KernelConfig | None = None,
+                          check_finite: bool = True) -> Tensor:
     """Canonical indices (int64, shape z.shape[:-1], on z's device) of the minimal vectors of Λ24
     with the largest float64 inner product with each z; ties -> lowest index; zero vector -> 0.
 
     backend: "auto" (Triton on CUDA, numba on CPU), "triton" (also on CPU tensors when
     TRITON_INTERPRET=1 was set before the first use, for tests) or "numba" (CPU tensors).
     config: Triton launch parameters (`KernelConfig`). A non-contiguous z is copied once.
+    check_finite: raise ValueError on nan/inf. False skips that check (a host synchronisation) on the
+    Triton backend for float16/bfloat16/float32 z: a non-finite row then gets an unspecified index
+    in [0, 196560) (the kernel never certifies it, `exact_argmax` picks one). The numba backend and
+    float64 z are always checked.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    flat_N24 = validate(z_N24)
-    if backend == "auto":
-        backend = "triton" if flat_N24.is_cuda else "numba"
+    if backend == "auto" and isinstance(z_N24, Tensor):
+        backend = "triton" if z_N24.is_cuda else "numba"
+    flat_N24 = validate(z_N24, check_finite=check_finite or backend == "numba")
     if backend == "numba":
         if flat_N24.device.type != "cpu":
             raise ValueError(f"the numba backend needs a CPU tensor, got device {flat_N24.device}")
@@ -134,19 +152,30 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
 
 def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
-    """Float32 kernel; float64 kernel on the tokens it left uncertain (-1); brute force on the rest."""
+    """Float32 kernel; float64 kernel on the tokens it left uncertain (-1); brute force on the rest.
+
+    The float64 re-run gathers a fixed number of uncertain tokens (`nonzero_static`, no host
+    synchronisation); padding entries point at the spare slot N of the index buffer. If more tokens
+    are uncertain, the float64 kernel then runs in place on those still marked -1 (blocks without
+    one exit at once). The only synchronisation is the `nonzero` that finds the tokens (-2) left for
+    `exact_argmax`.
+    """
     from quantizers.kernels.leech_search_triton import launch
 
     tables = kernel_tables(flat_N24.device)
-    indices_N = launch(flat_N24, tables, config, precise=False)
-    uncertain_F = torch.nonzero(indices_N < 0).squeeze(1)
-    if uncertain_F.numel():
-        subset_F24 = flat_N24[uncertain_F]
-        subset_indices_F = launch(subset_F24, tables, config, precise=True)
-        still_G = torch.nonzero(subset_indices_F < 0).squeeze(1)
-        if still_G.numel():
-            subset_indices_F[still_G] = exact_argmax(subset_F24[still_G])
-        indices_N[uncertain_F] = subset_indices_F
+    n_tokens = flat_N24.shape[0]
+    indices_P = torch.empty(n_tokens + 1, dtype=torch.int64, device=flat_N24.device)  # P = N + 1
+    indices_N = indices_P[:n_tokens]
+    indices_N.copy_(launch(flat_N24, tables, config, precise=False))
+    capacity = config.recheck_capacity(n_tokens)
+    gathered_K = torch.nonzero_static(indices_N < 0, size=capacity, fill_value=n_tokens).squeeze(1)
+    rerun_K = launch(flat_N24[gathered_K.clamp(max=n_tokens - 1)], tables, config, precise=True)
+    indices_P[gathered_K] = torch.where(rerun_K < 0, -2, rerun_K)
+    if capacity < n_tokens:
+        launch(flat_N24, tables, config, precise=True, pending_N=indices_N)
+    still_G = torch.nonzero(indices_N == -2).squeeze(1)  # the one host synchronisation
+    if still_G.numel():
+        indices_N[still_G] = exact_argmax(flat_N24[still_G])
     return indices_N
 
 

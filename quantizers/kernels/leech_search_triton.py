@@ -14,6 +14,10 @@ A persistent grid of programs walks over blocks of BLOCK_T tokens. Per block (do
    its complement (the all-ones word is a codeword). Survivors are solved like the octads.
 6. The index is certified when the runner-up lies below best − margin (the margin covers every
    rounding, docs/search.md) and no survivor list overflowed; otherwise the token gets -1.
+   Non-finite rows are never certified (their margin is inf or nan).
+PENDING mode reads the output array instead: it searches only the tokens marked -1 there, skips
+blocks without one (no host synchronisation needed to find them) and marks those it cannot
+certify -2.
 """
 from __future__ import annotations
 
@@ -152,7 +156,8 @@ def _leech_search_kernel(
     z_ptr, index_ptr, slots_ptr, n_tokens,
     codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
     BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
-    SLOTS: tl.constexpr, TOP: tl.constexpr, PRECISE: tl.constexpr,
+    SLOTS: tl.constexpr, TOP: tl.constexpr, PRECISE: tl.constexpr, PENDING: tl.constexpr,
+    UNCERTAIN: tl.constexpr,
 ):
     lanes = tl.arange(0, BLOCK_T)
     columns = tl.arange(0, 32)
@@ -161,111 +166,125 @@ def _leech_search_kernel(
     for block in range(tl.program_id(0), tl.cdiv(n_tokens, BLOCK_T), tl.num_programs(0)):
         tokens = block * BLOCK_T + lanes.to(tl.int64)
         live = tokens < n_tokens
-        raw = _load_tokens(z_ptr, tokens, live, columns)
-        first, second = _power_of_two_factors(raw)
-        unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
-        magnitude = tl.abs(unit)
-        slack = _SLACK_UNIT * tl.sum(magnitude, axis=1) + 2.0**-100
-        if PRECISE:  # decisions in float64 at the input scale
-            exact = _widen(raw)
-            margin = _MARGIN_FLOAT64 * tl.sum(tl.abs(exact), axis=1) + 2.0**-1000
-            to_unit = first * second
-        else:  # decisions in float32 at unit scale
-            exact = unit
-            margin = _MARGIN_FLOAT32 * tl.sum(magnitude, axis=1) + 2.0**-100
-            to_unit = first * 0.0 + 1.0
+        if PENDING:  # re-run only the tokens marked -1; a block without one is skipped
+            live = live & (tl.load(index_ptr + tokens, mask=live, other=0) == -1)
+        if tl.max(live.to(tl.int32), axis=0) > 0:
+            raw = _load_tokens(z_ptr, tokens, live, columns)
+            first, second = _power_of_two_factors(raw)
+            unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
+            magnitude = tl.abs(unit)
+            slack = _SLACK_UNIT * tl.sum(magnitude, axis=1) + 2.0**-100
+            if PRECISE:  # decisions in float64 at the input scale
+                exact = _widen(raw)
+                margin = _MARGIN_FLOAT64 * tl.sum(tl.abs(exact), axis=1) + 2.0**-1000
+                to_unit = first * second
+            else:  # decisions in float32 at unit scale
+                exact = unit
+                margin = _MARGIN_FLOAT32 * tl.sum(magnitude, axis=1) + 2.0**-100
+                to_unit = first * 0.0 + 1.0
 
-        # Pair shape from the three largest |z_i| (first column on ties).
-        work = tl.where(in_dim[None, :], tl.abs(exact), -1.0)
-        y1, first_at, work = _extract_largest(work, columns)
-        y2, second_at, work = _extract_largest(work, columns)
-        y3, third_at, work = _extract_largest(work, columns)
-        pair_a = tl.minimum(first_at, second_at)
-        pair_b = tl.maximum(first_at, second_at)
-        sign_bits = tl.sum(tl.where((exact < 0) & (columns[None, :] == pair_a[:, None]), 1, 0), axis=1) + 2 * tl.sum(
-            tl.where((exact < 0) & (columns[None, :] == pair_b[:, None]), 1, 0), axis=1)
-        best = 4.0 * (y1 + y2)
-        runner_up = 4.0 * (y1 + y3)
-        best_index = _PAIR_OFFSET + 4 * (pair_a * (47 - pair_a) // 2 + pair_b - pair_a - 1) + sign_bits
+            # Pair shape from the three largest |z_i| (first column on ties).
+            work = tl.where(in_dim[None, :], tl.abs(exact), -1.0)
+            y1, first_at, work = _extract_largest(work, columns)
+            y2, second_at, work = _extract_largest(work, columns)
+            y3, third_at, work = _extract_largest(work, columns)
+            pair_a = tl.minimum(first_at, second_at)
+            pair_b = tl.maximum(first_at, second_at)
+            sign_bits = tl.sum(tl.where((exact < 0) & (columns[None, :] == pair_a[:, None]), 1, 0), axis=1) + 2 * tl.sum(
+                tl.where((exact < 0) & (columns[None, :] == pair_b[:, None]), 1, 0), axis=1)
+            best = 4.0 * (y1 + y2)
+            runner_up = 4.0 * (y1 + y3)
+            best_index = _PAIR_OFFSET + 4 * (pair_a * (47 - pair_a) // 2 + pair_b - pair_a - 1) + sign_bits
 
-        # Codeword bound at unit scale: z' = σ·(2y_(TOP+1) − y) on the TOP largest coordinates (σ the
-        # sign of z), z elsewhere; K = 4·y_(TOP+1) + 2·Σ_top (y − y_(TOP+1)).
-        work = tl.where(in_dim[None, :], magnitude, -1.0)
-        top = columns[None, :] < 0
-        for rank in tl.static_range(TOP):
-            largest, at, work = _extract_largest(work, columns)
-            top = top | (columns[None, :] == at[:, None])
-        cutoff = tl.max(work, axis=1)
-        moved = tl.where(top, tl.where(unit < 0, -1.0, 1.0) * (2.0 * cutoff[:, None] - magnitude), unit)
-        moved_q = tl.floor(moved * 127.0 + 0.5).to(tl.int8)
-        constant = 4.0 * cutoff + 2.0 * tl.sum(tl.where(top, magnitude - cutoff[:, None], 0.0), axis=1)
-        magnitude_q = tl.floor(magnitude * 127.0 + 0.5).to(tl.int8)
-        negative_q = (unit < 0).to(tl.int8)
+            # Codeword bound at unit scale: z' = σ·(2y_(TOP+1) − y) on the TOP largest coordinates (σ the
+            # sign of z), z elsewhere; K = 4·y_(TOP+1) + 2·Σ_top (y − y_(TOP+1)).
+            work = tl.where(in_dim[None, :], magnitude, -1.0)
+            top = columns[None, :] < 0
+            for rank in tl.static_range(TOP):
+                largest, at, work = _extract_largest(work, columns)
+                top = top | (columns[None, :] == at[:, None])
+            cutoff = tl.max(work, axis=1)
+            moved = tl.where(top, tl.where(unit < 0, -1.0, 1.0) * (2.0 * cutoff[:, None] - magnitude), unit)
+            moved_q = tl.floor(moved * 127.0 + 0.5).to(tl.int8)
+            constant = 4.0 * cutoff + 2.0 * tl.sum(tl.where(top, magnitude - cutoff[:, None], 0.0), axis=1)
+            magnitude_q = tl.floor(magnitude * 127.0 + 0.5).to(tl.int8)
+            negative_q = (unit < 0).to(tl.int8)
 
-        # Octads, pass 1: a lower bound of the best octad score; pass 2: the survivors reaching it.
-        lower = (best * to_unit).to(tl.float32) - slack
-        for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
-            octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
-            low = tl.where(odd, 1.5, 2.0) * (sums - 8 * _QUANT) - slack[:, None]
-            lower = tl.maximum(lower, tl.max(tl.where((octads < _NUM_OCTADS)[None, :], low, -_INF), axis=1))
-        count = tl.zeros([BLOCK_T], dtype=tl.int32)
-        for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
-            octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
-            upper = 2.0 * (sums + 8 * _QUANT) + slack[:, None]
-            survive = (upper >= (lower - 2.0 * slack)[:, None]) & (octads < _NUM_OCTADS)[None, :]
-            count = _append_survivors(slot_rows, count, survive & live[:, None],
-                                      tl.broadcast_to(octads[None, :], sums.shape), SLOTS)
-        overflow = count > SLOTS
-        tl.debug_barrier()
-        for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
-            valid = live & (slot < count)
-            octad = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
-            group_best, group_second, group_index = _solve_octad(exact, octad_masks_ptr, octad, valid, columns)
-            best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                                 group_index, valid)
-        tl.debug_barrier()
+            # Octads, pass 1: a lower bound of the best octad score; pass 2: the survivors reaching it.
+            lower = (best * to_unit).to(tl.float32) - slack
+            for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
+                octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
+                low = tl.where(odd, 1.5, 2.0) * (sums - 8 * _QUANT) - slack[:, None]
+                lower = tl.maximum(lower, tl.max(tl.where((octads < _NUM_OCTADS)[None, :], low, -_INF), axis=1))
+            count = tl.zeros([BLOCK_T], dtype=tl.int32)
+            for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
+                octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
+                upper = 2.0 * (sums + 8 * _QUANT) + slack[:, None]
+                survive = (upper >= (lower - 2.0 * slack)[:, None]) & (octads < _NUM_OCTADS)[None, :]
+                count = _append_survivors(slot_rows, count, survive & live[:, None],
+                                          tl.broadcast_to(octads[None, :], sums.shape), SLOTS)
+            overflow = count > SLOTS
+            tl.debug_barrier()
+            for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
+                valid = live & (slot < count)
+                octad = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
+                group_best, group_second, group_index = _solve_octad(exact, octad_masks_ptr, octad, valid, columns)
+                best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                                     group_index, valid)
+            tl.debug_barrier()
 
-        # Codewords c < 2048 and their complements 4095 − c: bound ±d + K with d = z'·s(c) (int8 dot).
-        lower = tl.maximum(lower, (best * to_unit).to(tl.float32) - slack)
-        threshold = tl.ceil(127.0 * (lower - 3.0 * slack - constant - _DIM * _QUANT) - 1.0).to(tl.int32)
-        overflow = overflow | (threshold <= 0)  # then c and its complement could both survive
-        count = tl.zeros([BLOCK_T], dtype=tl.int32)
-        for first_codeword in range(0, _NUM_CODEWORDS // 2, BLOCK_C):
-            codewords = first_codeword + tl.arange(0, BLOCK_C)
-            signs = tl.load(codeword_signs_ptr + columns[:, None] * (_NUM_CODEWORDS // 2) + codewords[None, :])
-            bound = tl.dot(moved_q, signs, out_dtype=tl.int32)
-            survive = (tl.abs(bound) >= threshold[:, None]) & (threshold > 0)[:, None] & live[:, None]
-            ids = tl.where(bound > 0, codewords[None, :], _NUM_CODEWORDS - 1 - codewords[None, :])
-            count = _append_survivors(slot_rows, count, survive, ids, SLOTS)
-        overflow = overflow | (count > SLOTS)
-        tl.debug_barrier()
-        for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
-            valid = live & (slot < count)
-            codeword = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
-            group_best, group_second, group_index = _solve_codeword(exact, codeword_masks_ptr, codeword, valid,
-                                                                    columns)
-            best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                                 group_index, valid)
-        tl.debug_barrier()
+            # Codewords c < 2048 and their complements 4095 − c: bound ±d + K with d = z'·s(c) (int8 dot).
+            lower = tl.maximum(lower, (best * to_unit).to(tl.float32) - slack)
+            threshold = tl.ceil(127.0 * (lower - 3.0 * slack - constant - _DIM * _QUANT) - 1.0).to(tl.int32)
+            overflow = overflow | (threshold <= 0)  # then c and its complement could both survive
+            count = tl.zeros([BLOCK_T], dtype=tl.int32)
+            for first_codeword in range(0, _NUM_CODEWORDS // 2, BLOCK_C):
+                codewords = first_codeword + tl.arange(0, BLOCK_C)
+                signs = tl.load(codeword_signs_ptr + columns[:, None] * (_NUM_CODEWORDS // 2) + codewords[None, :])
+                bound = tl.dot(moved_q, signs, out_dtype=tl.int32)
+                survive = (tl.abs(bound) >= threshold[:, None]) & (threshold > 0)[:, None] & live[:, None]
+                ids = tl.where(bound > 0, codewords[None, :], _NUM_CODEWORDS - 1 - codewords[None, :])
+                count = _append_survivors(slot_rows, count, survive, ids, SLOTS)
+            overflow = overflow | (count > SLOTS)
+            tl.debug_barrier()
+            for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
+                valid = live & (slot < count)
+                codeword = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
+                group_best, group_second, group_index = _solve_codeword(exact, codeword_masks_ptr, codeword, valid,
+                                                                        columns)
+                best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                                     group_index, valid)
+            tl.debug_barrier()
 
-        certain = (runner_up < best - margin) & ~overflow
-        tl.store(index_ptr + tokens, tl.where(certain, best_index, -1).to(tl.int64), mask=live)
+            certain = (runner_up < best - margin) & ~overflow
+            tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
 
 
-def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, precise: bool) -> torch.Tensor:
+def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, precise: bool,
+           pending_N: torch.Tensor | None = None) -> torch.Tensor:
     """Run the kernel on a contiguous (N, 24) tensor: int64 indices, -1 where it could not certify.
 
-    precise=False decides in float32 (fast); precise=True in float64. Scratch besides the output:
-    programs·block_tokens·slots int16 survivor slots, independent of N.
+    precise=False decides in float32 (fast); precise=True in float64. With pending_N (contiguous
+    int64 (N,)), only the tokens marked -1 there are searched and written in place (-2 where still
+    uncertain); pending_N is returned. Scratch besides the output: programs·block_tokens·slots
+    int16 survivor slots, independent of N.
     """
     n_tokens = z_N24.shape[0]
+    if n_tokens == 0:
+        return torch.empty(0, dtype=torch.int64, device=z_N24.device) if pending_N is None else pending_N
     programs = min(triton.cdiv(n_tokens, config.block_tokens), config.programs(z_N24.device))
     slots = torch.empty((programs * config.block_tokens, config.slots), dtype=torch.int16, device=z_N24.device)
-    indices = torch.empty(n_tokens, dtype=torch.int64, device=z_N24.device)
+    if pending_N is None:
+        indices = torch.empty(n_tokens, dtype=torch.int64, device=z_N24.device)
+    else:
+        if pending_N.shape != (n_tokens,) or pending_N.dtype != torch.int64 or not pending_N.is_contiguous():
+            raise ValueError(f"pending_N must be a contiguous int64 tensor of shape ({n_tokens},)")
+        indices = pending_N
     _leech_search_kernel[(programs,)](
         z_N24, indices, slots, n_tokens,
         tables.codeword_signs, tables.codeword_masks, tables.octad_members, tables.octad_masks,
         BLOCK_T=config.block_tokens, BLOCK_C=config.block_codewords, BLOCK_O=config.block_octads,
-        SLOTS=config.slots, TOP=config.top, PRECISE=precise, num_warps=config.num_warps,
+        SLOTS=config.slots, TOP=config.top, PRECISE=precise, PENDING=pending_N is not None,
+        UNCERTAIN=-1 if pending_N is None else -2, num_warps=config.num_warps,
     )
     return indices
