@@ -83,7 +83,8 @@ def _format(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def print_table(results: dict, file=sys.stdout) -> None:
+def print_table(results: dict, file=None) -> None:
+    file = file or sys.stdout
     columns = [key for key in TABLE_COLUMNS if key in results]
     width = max(len("mean"), *(len(row["name"]) for row in results["per_image"]))
     print(f"{'image':<{width}}  " + "  ".join(f"{key:>10}" for key in columns), file=file)
