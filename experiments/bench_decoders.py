@@ -2,18 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime
-import json
 import os
-import platform
-import shlex
-import sys
 import time
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from experiments.bench_results import command_line, local_timestamp, machine, report
 
 FIELDS = ("decoder", "points", "points_per_second", "points_per_cpu_second", "baseline",
           "baseline_points", "baseline_points_per_second", "speedup", "agreement")
@@ -69,16 +65,6 @@ def _compare(name: str, decoder, baseline_name: str, baseline, x: np.ndarray,
             "speedup": round(speed / baseline_speed, 1), "agreement": float(agreement.mean())}
 
 
-def _machine() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _check_positive(args: argparse.Namespace) -> None:
     for name in ("points", "baseline_points", "repeats"):
         if getattr(args, name) < 1:
@@ -114,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
                  args.repeats),
     ]
     meta = {
-        "command": "slq " + " ".join(shlex.quote(argument) for argument in sys.argv[1:]),
-        "machine": _machine(), "cpus": os.cpu_count(), "numba_threads": numba.get_num_threads(),
+        "command": command_line(),
+        "machine": machine(), "cpus": os.cpu_count(), "numba_threads": numba.get_num_threads(),
         "load_average_1min_before": round(load_before, 2),
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "date": local_timestamp(),
         "inputs": "Gaussian: scale 2 (E8, doubled coordinates), scale 4 (Λ24, √8 coordinates)",
     }
     print(f"{'decoder':20} {'points/s':>11} {'pts/cpu-s':>11} {'baseline':22} "
@@ -126,12 +112,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{row['decoder']:20} {row['points_per_second']:>11,} "
               f"{row['points_per_cpu_second']:>11,} {row['baseline']:22} "
               f"{row['baseline_points_per_second']:>14,} {row['speedup']:>8} {row['agreement']:>6.4f}")
-    print(json.dumps(meta))
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
-        with open(args.out / "results.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
+    report(meta, rows, FIELDS, args.out)
     return 0

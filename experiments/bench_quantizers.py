@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime
-import json
 import os
-import platform
 import resource
-import shlex
 import statistics
-import sys
 import time
 from pathlib import Path
+
+from experiments.bench_results import command_line, local_timestamp, machine, report
 
 FIELDS = ("quantizer", "device", "dtype", "tokens", "codebook_size", "bits", "search",
           "best_seconds", "median_seconds", "cpu_seconds", "tokens_per_second", "ratio_to_bsq")
@@ -53,16 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="directory for results.json and results.csv (default: print only)")
     parser.set_defaults(func=run)
-
-
-def _machine() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _devices(choice: str) -> list[str]:
@@ -136,14 +122,14 @@ def run(args: argparse.Namespace) -> int:
             row["ratio_to_bsq"] = round(row["best_seconds"] / bsq["best_seconds"], 2) if bsq else None
             rows.append(row)
     meta = {
-        "command": "slq " + " ".join(shlex.quote(argument) for argument in sys.argv[1:]),
-        "machine": _machine(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "command": command_line(),
+        "machine": machine(), "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "numba_threads": numba.get_num_threads(),
         "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__, "check_finite": args.check_finite,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "date": local_timestamp(),
         "step": "train mode, forward + backward of sum(quantized^2) + loss",
     }
     print(f"{'quantizer':10} {'device':6} {'search':31} {'best s':>9} {'median s':>9} {'CPU s':>9} "
@@ -152,12 +138,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{row['quantizer']:10} {row['device']:6} {row['search']:31} {row['best_seconds']:>9.4f} "
               f"{row['median_seconds']:>9.4f} {row['cpu_seconds']:>9.4f} {row['tokens_per_second']:>12,} "
               f"{str(row['ratio_to_bsq']):>7}")
-    print(json.dumps(meta))
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
-        with open(args.out / "results.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
+    report(meta, rows, FIELDS, args.out)
     return 0

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime
-import json
 import os
-import platform
-import shlex
-import sys
 import time
 from pathlib import Path
 from typing import Callable
+
+from experiments.bench_results import command_line, local_timestamp, machine, report
 
 FIELDS = ("method", "device", "tokens", "seconds", "tokens_per_second", "speedup_vs_tiled",
           "peak_extra_bytes", "memory_measure", "reference_tokens", "agreement_fp64", "note")
@@ -79,16 +75,6 @@ def _float64_argmax(z_N24, vectors_K24, chunk: int = 512):
     vectors = vectors_K24.double()
     return torch.cat([torch.argmax(z_N24[s:s + chunk].double() @ vectors.T, dim=1)
                       for s in range(0, z_N24.shape[0], chunk)])
-
-
-def _machine() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
@@ -159,11 +145,11 @@ def run(args: argparse.Namespace) -> int:
         entry["speedup_vs_tiled"] = round(entry["tokens_per_second"] / tiled_speed, 1)
 
     meta = {
-        "command": "slq " + " ".join(shlex.quote(argument) for argument in sys.argv[1:]),
-        "machine": _machine() if device.type == "cpu" else torch.cuda.get_device_name(device),
+        "command": command_line(),
+        "machine": machine() if device.type == "cpu" else torch.cuda.get_device_name(device),
         "cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "load_average_1min_before": round(load_before, 2), "load_average_1min_after": round(os.getloadavg()[0], 2),
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "date": local_timestamp(),
         "inputs": f"{args.tokens} float32 Gaussian tokens, seed {args.seed}",
         "reference": f"float64 matmul + argmax (first index on ties) on the first {reference_count} tokens",
     }
@@ -171,14 +157,7 @@ def run(args: argparse.Namespace) -> int:
     for entry in rows:
         print(f"{entry['method']:34} {entry['tokens']:>8} {entry['tokens_per_second']:>13,} "
               f"{entry['speedup_vs_tiled']:>8} {entry['peak_extra_bytes'] / 2**20:>13.1f} {entry['agreement_fp64']:>10.6f}")
-    print(json.dumps(meta))
-    if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
-        with open(args.out / "results.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
+    report(meta, rows, FIELDS, args.out)
     return 0
 
 

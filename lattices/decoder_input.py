@@ -1,4 +1,4 @@
-"""Validation of the float point arrays given to the lattice nearest-point decoders."""
+"""Validation of the float point arrays given to the lattice nearest-point and Golay soft decoders."""
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from lattices.decoder_input import as_float_points
+
 LENGTH = 24
 DIMENSION = 12
 MIN_DISTANCE = 8
@@ -157,15 +159,6 @@ def decode_soft(received: np.ndarray) -> np.ndarray:
     """Max-correlation soft decoding: for real (..., 24) vectors r, the codeword index c maximising
     sum_i (-1)^{c_i} r_i (bit 0 <-> +1). Ties -> lowest canonical index. Returns int64 indices.
     """
-    values = np.asarray(received)
-    if values.ndim == 0 or values.shape[-1] != LENGTH:
-        raise ValueError(f"received must have last dimension {LENGTH}, got shape {values.shape}")
-    if not np.issubdtype(values.dtype, np.floating):
-        raise TypeError(f"received must be a float array, got dtype {values.dtype}")
-    if values.size == 0:
-        raise ValueError("received is empty")
-    if not np.isfinite(values).all():
-        raise ValueError("received contains non-finite values")
+    values_N24, leading_shape = as_float_points(received, LENGTH, "received")
     signs = 1.0 - 2.0 * codewords().astype(np.float64)
-    correlation = values.reshape(-1, LENGTH).astype(np.float64) @ signs.T
-    return np.argmax(correlation, axis=1).reshape(values.shape[:-1])
+    return np.argmax(values_N24 @ signs.T, axis=1).reshape(leading_shape)
