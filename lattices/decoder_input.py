@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 
+# Largest |x_i| the nearest-point decoders accept: below it float64 still resolves the rounding
+# boundaries they compare, and the int64 lattice coordinates they return cannot overflow.
+POINT_LIMIT = 2.0**52
 
-def as_float_points(x: np.ndarray, dim: int, name: str = "x") -> tuple[np.ndarray, tuple[int, ...]]:
-    """Check a non-empty finite float (..., dim) array; return it as C-contiguous float64 (N, dim)
-    together with its leading shape (...)."""
+
+def as_float_points(x: np.ndarray, dim: int, name: str = "x",
+                    max_abs: float | None = None) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Check a non-empty finite float (..., dim) array (entries at most `max_abs` in magnitude when
+    given); return it as C-contiguous float64 (N, dim) together with its leading shape (...)."""
     array = np.asarray(x)
     if array.ndim == 0 or array.shape[-1] != dim:
         raise ValueError(f"{name} must have last dimension {dim}, got shape {array.shape}")
@@ -16,5 +21,8 @@ def as_float_points(x: np.ndarray, dim: int, name: str = "x") -> tuple[np.ndarra
         raise ValueError(f"{name} is empty (shape {array.shape})")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains non-finite values (NaN or inf)")
+    if max_abs is not None and np.abs(array).max() > max_abs:
+        raise ValueError(f"{name} has entries above {max_abs:g} in magnitude; the decoder's "
+                         "float64 rounding and int64 output cannot represent them")
     flat = np.ascontiguousarray(array.reshape(-1, dim), dtype=np.float64)
     return flat, array.shape[:-1]

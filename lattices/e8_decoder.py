@@ -10,7 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from lattices.decoder_input import as_float_points
+from lattices.decoder_input import POINT_LIMIT, as_float_points
 
 DIM = 8
 _CHUNK = 1024  # points per parallel work item
@@ -66,7 +66,7 @@ def nearest_point(x: np.ndarray) -> np.ndarray:
 
     Exact; ties between the cosets go to 2·D8, parity re-rounding ties to the lowest coordinate.
     """
-    points, leading = as_float_points(x, DIM)
+    points, leading = as_float_points(x, DIM, max_abs=POINT_LIMIT)
     out = np.empty(points.shape, dtype=np.int64)
     _nearest_point_kernel(points, out)
     return out.reshape(leading + (DIM,))
@@ -74,7 +74,7 @@ def nearest_point(x: np.ndarray) -> np.ndarray:
 
 def nearest_point_numpy(x: np.ndarray) -> np.ndarray:
     """Reference implementation of `nearest_point` in plain numpy (same algorithm and tie rules)."""
-    points, leading = as_float_points(x, DIM)
+    points, leading = as_float_points(x, DIM, max_abs=POINT_LIMIT)
     candidates, costs = [], []
     for offset in (0.0, 1.0):
         half = (points - offset) * 0.5

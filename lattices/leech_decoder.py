@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from lattices import golay
-from lattices.decoder_input import as_float_points
+from lattices.decoder_input import POINT_LIMIT, as_float_points
 
 DIM = 24
 ODD_SHIFT = np.array([-3] + [1] * (DIM - 1), dtype=np.int64)  # a: the odd half is a + even half
@@ -252,7 +252,7 @@ def _nearest_point_kernel(points, order, position, shifts, class_words, triples,
 def nearest_point(x: np.ndarray) -> np.ndarray:
     """Nearest Λ24 point (√8 coordinates, minimal norm² 32) to each float (..., 24) vector, as
     int64 (..., 24). Exact maximum-likelihood decoding; tie rules in docs/decoders.md."""
-    points, leading = as_float_points(x, DIM)
+    points, leading = as_float_points(x, DIM, max_abs=POINT_LIMIT)
     tables = trellis_tables()
     out = np.empty(points.shape, dtype=np.int64)
     _nearest_point_kernel(points, tables.order, tables.position, tables.shifts,
@@ -266,7 +266,7 @@ def nearest_point_exhaustive(x: np.ndarray, chunk: int = 32) -> np.ndarray:
     Ties go to the lowest (half, canonical codeword index), the parity fix to the lowest coordinate.
     Slow (about 8192·24 operations per point); meant for tests and benchmark baselines.
     """
-    points, leading = as_float_points(x, DIM)
+    points, leading = as_float_points(x, DIM, max_abs=POINT_LIMIT)
     codeword_bits = golay.codewords().astype(np.float64)
     shifts = np.stack([np.zeros(DIM), ODD_SHIFT.astype(np.float64)])
     # (8192, 24): h·a + 2c for the even half (rows 0..4095), then the odd half

@@ -37,3 +37,18 @@ def test_float32_and_batched_shapes_are_accepted(decode, dim):
     assert result.dtype == np.int64
     assert result.shape[:2] == (2, 3)
     assert np.array_equal(result, decode(x.astype(np.float32).astype(np.float64)))
+
+
+POINT_DECODERS = [param for param in DECODERS if "root" not in param.id]
+
+
+@pytest.mark.parametrize("decode, dim", POINT_DECODERS)
+def test_entries_beyond_the_int64_safe_range_are_rejected(decode, dim):
+    with pytest.raises(ValueError, match="magnitude"):
+        decode(np.full((1, dim), 1e19))  # used to wrap around int64 (or return 0 for larger values)
+
+
+@pytest.mark.parametrize("decode, dim", POINT_DECODERS)
+def test_largest_accepted_entries_decode_to_the_lattice_point_itself(decode, dim):
+    point = np.full((1, dim), 2.0**51)  # 2^51·1 lies in E8 and in Λ24 (all ≡ 0 mod 4, sum ≡ 0 mod 8)
+    assert np.array_equal(decode(point), point.astype(np.int64))
