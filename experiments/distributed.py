@@ -37,7 +37,10 @@ def resolve_device(requested: str) -> torch.device:
     """"auto" -> cuda if available else cpu; otherwise the named device, checked to exist."""
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(requested)
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise ValueError(f"device {requested!r} is not a torch device; use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {requested!r} was requested but CUDA is not available")
     return device

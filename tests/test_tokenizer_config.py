@@ -93,3 +93,11 @@ def test_ablation_configs_differ_only_in_the_quantizer_and_run_directory() -> No
 def test_differences_lists_changed_nested_keys() -> None:
     changed = differences({"a": {"b": 1, "c": 2}}, {"a": {"b": 1, "c": 3}, "d": 4})
     assert changed == ["a.c: 2 != 3", "d: '<absent>' != 4"]
+
+
+@pytest.mark.parametrize("name", ["foo", "cuda:x", ""])
+def test_unknown_device_names_are_value_errors(name: str) -> None:
+    from experiments.distributed import resolve_device
+
+    with pytest.raises(ValueError, match="not a torch device"):
+        resolve_device(name)
