@@ -54,7 +54,12 @@ def read_metrics(run: Path, names: list[str]) -> dict:
         path = run / name
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist")
-        document = json.loads(path.read_text())
+        try:
+            document = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not a JSON object: {error}") from None
+        if not isinstance(document, dict):
+            raise ValueError(f"{path} is not a JSON object: it holds a {type(document).__name__}")
         metrics = dict(document.get("metrics", document))
         if "bits_per_token" in document:
             metrics["bits_per_token"] = document["bits_per_token"]

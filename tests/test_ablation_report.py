@@ -53,3 +53,12 @@ def test_missing_files_are_named(tmp_path: Path, capsys) -> None:
     (tmp_path / "run" / "train.csv").unlink()
     assert main(["ablation-report", str(tmp_path / "run"), "--out", str(tmp_path / "out")]) == 2
     assert "needs the run's train.csv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["{", "[1, 2]"])
+def test_unreadable_metrics_files_are_named(tmp_path: Path, capsys, text: str) -> None:
+    write_run(tmp_path / "run", 20.0, None, [0.1])
+    (tmp_path / "run" / "bad.json").write_text(text)
+    assert main(["ablation-report", str(tmp_path / "run"), "--metrics", "bad.json",
+                 "--out", str(tmp_path / "out")]) == 2
+    assert "bad.json is not a JSON object" in capsys.readouterr().err
