@@ -36,9 +36,15 @@ def straight_through(value: Tensor, source: Tensor) -> Tensor:
 
 
 def normalize_rows(z_Nd: Tensor) -> Tensor:
-    """Rows scaled to unit L2 norm; an all-zero row stays zero (identity gradient there, no eps blow-up)."""
-    norm_N1 = torch.linalg.vector_norm(z_Nd, dim=-1, keepdim=True)
-    return z_Nd / torch.where(norm_N1 > 0, norm_N1, torch.ones_like(norm_N1))
+    """Rows scaled to unit L2 norm; an all-zero row stays zero (identity gradient there, no eps blow-up).
+
+    Each row is first divided by its largest |entry|, so that the sum of squares cannot overflow
+    (fp32 rows with entries near 1e19 and above would otherwise get an infinite norm and become 0).
+    """
+    peak_N1 = z_Nd.abs().amax(dim=-1, keepdim=True)
+    scaled_Nd = z_Nd / torch.where(peak_N1 > 0, peak_N1, torch.ones_like(peak_N1))
+    norm_N1 = torch.linalg.vector_norm(scaled_Nd, dim=-1, keepdim=True)
+    return scaled_Nd / torch.where(norm_N1 > 0, norm_N1, torch.ones_like(norm_N1))
 
 
 class MixedRadix(nn.Module):

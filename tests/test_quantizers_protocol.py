@@ -167,6 +167,17 @@ def test_zero_vector_maps_to_index_zero_with_finite_gradient(case):
     assert torch.isfinite(z.grad).all()
 
 
+@pytest.mark.parametrize("case", NORMALIZING_CASES)
+def test_normalizing_quantizers_ignore_the_scale_even_near_fp32_overflow(case):
+    quantizer = make(case).eval()
+    z = _latents(quantizer, batch_shape=(64,), seed=3)
+    reference = quantizer(z)
+    for scale in (1e-30, 1e20, 1e36):  # squares of 1e20 entries overflow fp32
+        out = quantizer(z * scale)
+        assert torch.equal(out.indices, reference.indices), scale
+        assert torch.equal(out.quantized, reference.quantized), scale
+
+
 def test_lattice_codebooks_are_not_in_the_state_dict():
     for case in SPHERICAL_CASES + ["fsq"]:
         assert make(case).state_dict() == {}

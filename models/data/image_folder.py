@@ -74,7 +74,8 @@ class ImageFolderDataset(Dataset):
             except UnreadableImageError as error:
                 if not self.skip_unreadable:
                     raise UnreadableImageError(
-                        f"{error}; remove or replace the file, or pass skip_unreadable=True", path
+                        f"{error}; remove or replace the file (ImageFolderDataset(skip_unreadable=True) skips such "
+                        "files with a warning)", path
                     ) from error
                 self._unreadable.add(path)
                 warnings.warn(f"skipping unreadable image: {error}", stacklevel=3)
