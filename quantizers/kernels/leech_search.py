@@ -38,10 +38,7 @@ class KernelConfig:
     top: int = 4  # coordinates moved in the linear codeword bound
     num_warps: int = 4
     programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
-    # float64 re-run capacity: recheck_tokens + N // 512 gathered tokens. On Gaussian input the float32
-    # pass leaves about N / 1,360 tokens uncertain (772 of 2^20 on the H200); overflow is exact too
-    # (the pending-mode launch), only slower.
-    recheck_tokens: int = 256
+    recheck_tokens: int = 1024  # float64 re-run capacity: recheck_tokens + N // 32 gathered tokens
 
     def __post_init__(self) -> None:
         for name, largest in (("block_tokens", 1024), ("block_codewords", 2048), ("block_octads", 256)):
@@ -61,7 +58,7 @@ class KernelConfig:
 
     def recheck_capacity(self, n_tokens: int) -> int:
         """Tokens gathered for the float64 re-run; the uncertain ones beyond it run in place."""
-        return min(n_tokens, self.recheck_tokens + n_tokens // 512)
+        return min(n_tokens, self.recheck_tokens + n_tokens // 32)
 
     def programs(self, device: torch.device) -> int:
         """Size of the persistent grid on `device` (2 programs off CUDA, i.e. the interpreter)."""
