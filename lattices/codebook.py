@@ -9,13 +9,18 @@ import numpy as np
 UNIT_NORM_TOLERANCE = 1e-9
 
 
-def check_float_matrix(vectors: np.ndarray, name: str = "vectors") -> np.ndarray:
-    """Validate a non-empty 2-D finite floating array with no zero rows; returns it as float64."""
+def _as_nonempty_matrix(vectors: np.ndarray, name: str) -> np.ndarray:
     array = np.asarray(vectors)
     if array.ndim != 2:
         raise ValueError(f"{name} must be a 2-D (N, dim) array, got shape {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {array.shape})")
+    return array
+
+
+def check_float_matrix(vectors: np.ndarray, name: str = "vectors") -> np.ndarray:
+    """Validate a non-empty 2-D finite floating array with no zero rows; returns it as float64."""
+    array = _as_nonempty_matrix(vectors, name)
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"{name} must be a floating-point array, got dtype {array.dtype}")
     if not np.isfinite(array).all():
@@ -28,11 +33,7 @@ def check_float_matrix(vectors: np.ndarray, name: str = "vectors") -> np.ndarray
 
 def check_integer_matrix(vectors: np.ndarray, name: str = "integer_vectors") -> np.ndarray:
     """Validate a non-empty 2-D integer array with no zero rows; returns it unchanged."""
-    array = np.asarray(vectors)
-    if array.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (N, dim) array, got shape {array.shape}")
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {array.shape})")
+    array = _as_nonempty_matrix(vectors, name)
     if not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
     if not (np.abs(array).max(axis=1) > 0).all():
