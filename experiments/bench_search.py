@@ -13,9 +13,9 @@ FIELDS = ("method", "device", "tokens", "seconds", "tokens_per_second", "speedup
           "peak_extra_bytes", "memory_measure", "reference_tokens", "agreement_fp64", "note")
 TILE_CODEWORDS = 16_384
 TILE_TOKENS = {"cpu": 4_096, "cuda": 16_384}
-SWEEP = (  # (block_tokens, block_codewords, block_octads, num_warps) tried by --sweep
-    (16, 64, 64, 4), (32, 64, 64, 4), (32, 128, 64, 4), (64, 64, 64, 8),
-    (32, 64, 64, 8), (64, 128, 64, 8), (128, 64, 64, 8), (32, 32, 32, 4),
+SWEEP = (  # screening (block tokens, block codewords, block octads, warps, stages) tried by --sweep
+    (64, 64, 64, 4, 2), (64, 32, 32, 4, 2), (128, 32, 32, 4, 2), (128, 32, 32, 8, 2),
+    (64, 64, 32, 4, 2), (32, 64, 64, 4, 2), (128, 64, 64, 8, 2), (64, 32, 32, 4, 1),
 )
 
 
@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="timed calls of the structured search; the fastest counts")
     parser.add_argument("--reference-tokens", type=int, default=4_096,
                         help="tokens checked against the float64 brute force (default 4,096)")
-    parser.add_argument("--sweep", action="store_true", help="CUDA: also time the Triton kernel configurations in SWEEP")
+    parser.add_argument("--sweep", action="store_true",
+                        help="CUDA: also time the screening-kernel configurations in SWEEP")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="directory for results.json and results.csv")
     parser.set_defaults(func=run)
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from lattices import leech
-    from quantizers.kernels.leech_search import leech_nearest_minimal
+    from quantizers.kernels.leech_search import KernelConfig, leech_nearest_minimal
     from quantizers.search import argmax_score
 
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -111,17 +112,24 @@ def run(args: argparse.Namespace) -> int:
                 "agreement_fp64": agreement, "note": note}
 
     measure = "torch.cuda.max_memory_allocated" if device.type == "cuda" else "estimate from allocation sizes"
-    leech_nearest_minimal(z_N24[:1024])  # warm-up: numba compile or cache load, Triton compile
-    if device.type == "cuda":
-        _warm_up_precise_kernel(z_N24[:64])
+    leech_nearest_minimal(z_N24[:1024])  # warm-up: numba compile or cache load, Triton compile of every stage
     seconds, peak, structured = _timed(lambda: leech_nearest_minimal(z_N24), device, args.repeats)
     if device.type == "cpu":  # a float64 copy of z (numba input) and the int64 output
         peak = args.tokens * (leech.DIM * 8 + 8)
     note = f"best of {args.repeats}"
     if device.type == "cuda":
-        note += "; " + _uncertain_note(z_N24)
+        note += "; " + _stage_note(z_N24, KernelConfig())
     rows = [row("structured (numba)" if device.type == "cpu" else "structured (triton)", seconds, peak, measure,
                 structured, args.tokens, note)]
+    if device.type == "cuda":  # the survivor kernel alone, as before the screening kernel
+        survivor_only = KernelConfig(screen_stages=0)
+        leech_nearest_minimal(z_N24[:1024], config=survivor_only)
+        seconds, peak, indices = _timed(lambda: leech_nearest_minimal(z_N24, config=survivor_only), device,
+                                        args.repeats)
+        same = (indices == structured).double().mean().item()
+        rows.append(row("structured (triton, no screening)", seconds, peak, measure, indices, args.tokens,
+                        f"best of {args.repeats}; {_stage_note(z_N24, survivor_only)}; "
+                        f"same indices as with screening on all tokens: {same:.6f}"))
 
     tile_tokens = TILE_TOKENS[device.type]
 
@@ -140,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         rows += _one_shot_rows(z_N24, vectors_K24, reference, row, measure)
         if args.sweep:
             rows += _sweep_rows(z_N24, device, row, measure)
-    tiled_speed = rows[1]["tokens_per_second"]
+    tiled_speed = next(entry for entry in rows if entry["method"] == "tiled dense fp32")["tokens_per_second"]
     for entry in rows:
         entry["speedup_vs_tiled"] = round(entry["tokens_per_second"] / tiled_speed, 1)
 
@@ -180,37 +188,40 @@ def _one_shot_rows(z_N24, vectors_K24, reference, row: Callable, measure: str) -
     return rows
 
 
-def _warm_up_precise_kernel(z_N24) -> None:
-    """Compile the float64-decision kernel, which the timed calls may need for a few tokens."""
-    from quantizers.kernels.leech_search import KernelConfig, kernel_tables
-    from quantizers.kernels.leech_search_triton import launch
-
-    launch(z_N24, kernel_tables(z_N24.device), KernelConfig(), precise=True)
-
-
-def _uncertain_note(z_N24) -> str:
-    """How many tokens the float32 kernel left uncertain, and the float64 kernel after it."""
+def _stage_note(z_N24, config) -> str:
+    """Time and uncertain-token count of each CUDA stage (docs/search.md), and of the brute force."""
     import torch
 
-    from quantizers.kernels.leech_search import KernelConfig, kernel_tables
-    from quantizers.kernels.leech_search_triton import launch
+    from quantizers.kernels.leech_search import exact_argmax, search_stages
 
-    tables, config = kernel_tables(z_N24.device), KernelConfig()
-    uncertain = torch.nonzero(launch(z_N24, tables, config, precise=False) < 0).squeeze(1)
-    still = int((launch(z_N24[uncertain], tables, config, precise=True) < 0).sum()) if uncertain.numel() else 0
-    return f"{uncertain.numel()} tokens re-run in float64, {still} brute-forced"
+    names = ["screening (1 candidate)", "screening (2 candidates)"][:config.screen_stages]
+    names += ["survivor kernel (float32)", "survivor kernel (float64)"]
+    indices = torch.empty(z_N24.shape[0], dtype=torch.int64, device=z_N24.device)
+    parts = []
+    for mark, (name, stage) in enumerate(zip(names, search_stages(z_N24, config)), start=1):
+        seconds, _, _ = _timed(lambda: stage(indices), z_N24.device, 1)
+        parts.append(f"{name} {seconds * 1e3:.2f} ms, left {int((indices == -mark).sum())}")
+    left = torch.nonzero(indices < 0).squeeze(1)
+    seconds, _, _ = _timed(lambda: exact_argmax(z_N24[left]) if left.numel() else None, z_N24.device, 1)
+    return "; ".join(parts + [f"brute force {seconds * 1e3:.2f} ms"])
 
 
 def _sweep_rows(z_N24, device, row: Callable, measure: str) -> list[dict]:
-    """The Triton kernel under each configuration of SWEEP (warm-up call included per configuration)."""
-    from quantizers.kernels.leech_search import KernelConfig, leech_nearest_minimal
+    """The first screening stage alone and the whole search under each configuration of SWEEP."""
+    from quantizers.kernels.leech_screen_triton import screen
+    from quantizers.kernels.leech_search import KernelConfig, kernel_tables, leech_nearest_minimal
 
-    rows = []
-    for block_tokens, block_codewords, block_octads, num_warps in SWEEP:
-        config = KernelConfig(block_tokens=block_tokens, block_codewords=block_codewords,
-                              block_octads=block_octads, num_warps=num_warps)
+    rows, tables = [], kernel_tables(z_N24.device)
+    for block_tokens, block_codewords, block_octads, warps, stages in SWEEP:
+        config = KernelConfig(screen_block_tokens=block_tokens, screen_block_codewords=block_codewords,
+                              screen_block_octads=block_octads, screen_warps=warps, screen_stages=stages)
+        name = f"{block_tokens}/{block_codewords}/{block_octads}/w{warps}/s{stages}"
         leech_nearest_minimal(z_N24[:4096], config=config)
+        seconds, peak, indices = _timed(lambda: screen(z_N24, tables, config), device, 3)
+        certified = (indices >= 0).double().mean().item()
+        rows.append(row(f"screening stage 1 only {name}", seconds, peak, measure, indices, z_N24.shape[0],
+                        f"certified {certified:.4f} (uncertain tokens count as disagreeing)"))
         seconds, peak, indices = _timed(lambda: leech_nearest_minimal(z_N24, config=config), device, 3)
-        rows.append(row(f"structured (triton) {block_tokens}/{block_codewords}/{block_octads}/w{num_warps}",
-                        seconds, peak, measure, indices, z_N24.shape[0], "block tokens/codewords/octads/warps"))
+        rows.append(row(f"structured (triton) {name}", seconds, peak, measure, indices, z_N24.shape[0],
+                        "screening block tokens/codewords/octads/warps, screening stages"))
     return rows

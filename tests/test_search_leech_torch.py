@@ -58,7 +58,9 @@ def test_kernel_tables_are_consistent():
         ({"slots": 0}, ValueError),
         ({"top": 1}, ValueError),
         ({"num_warps": 3}, ValueError),
-        ({"recheck_tokens": -1}, ValueError),
+        ({"screen_stages": 3}, ValueError),
+        ({"screen_top": 1}, ValueError),
+        ({"screen_block_tokens": 512}, ValueError),
     ],
 )
 def test_kernel_config_rejects_bad_values(kwargs, error):
@@ -93,6 +95,7 @@ _INTERPRETED_RUN = """
 import json, numpy as np, torch
 from lattices.leech_search import nearest_minimal
 from quantizers.kernels.leech_search import KernelConfig, kernel_tables, leech_nearest_minimal
+from quantizers.kernels.leech_screen_triton import screen
 from quantizers.kernels.leech_search_triton import launch
 from tests.search_reference import adversarial_inputs
 rng = np.random.default_rng(3)
@@ -109,16 +112,24 @@ for name, z in batches.items():
     for precise in (False, True):
         raw = launch(z.contiguous(), kernel_tables(z.device), config, precise=precise).numpy()
         entry["precise" if precise else "float32"] = [int((raw >= 0).sum()), bool((raw[raw >= 0] == expected[raw >= 0]).all())]
+    for candidates in (1, 2):
+        raw = screen(z.contiguous(), kernel_tables(z.device), config, candidates=candidates).numpy()
+        entry[f"screen{candidates}"] = [int((raw >= 0).sum()), bool((raw[raw >= 0] == expected[raw >= 0]).all())]
     entry["final"] = bool((leech_nearest_minimal(z, backend="triton", config=config).numpy() == expected).all())
     report[name] = entry
 tiny = KernelConfig(block_tokens=16, slots=1)
 z = batches["float32"][:16]
 report["slots=1"] = [int((launch(z, kernel_tables(z.device), tiny, precise=False) < 0).sum()),
                      bool((leech_nearest_minimal(z, backend="triton", config=tiny).numpy() == nearest_minimal(z.numpy())).all())]
-ties = batches["float64 ties"]
-expected_ties = nearest_minimal(ties.numpy())
-report["capacity overflow"] = [bool((leech_nearest_minimal(ties, backend="triton", config=KernelConfig(
-    block_tokens=16, recheck_tokens=k)).numpy() == expected_ties).all()) for k in (0, 2)]
+z = batches["float32"]
+expected = nearest_minimal(z.numpy())
+ids = torch.tensor([5, 17, 33, 40, 40], dtype=torch.int64)  # 40 = N: padding
+out = torch.full((40,), -7, dtype=torch.int64)
+screen(z, kernel_tables(z.device), config, out_N=out, token_ids_K=ids, uncertain=-3)
+launch(z, kernel_tables(z.device), config, precise=False, out_N=out, token_ids_K=torch.tensor([6, 40]))
+written = out.numpy()
+report["gathered"] = [sorted(np.flatnonzero(written != -7).tolist()),
+                      bool(all(written[i] in (expected[i], -3) for i in (5, 17, 33))), bool(written[6] == expected[6])]
 broken = batches["float32"].clone()
 broken[3, 5], broken[7, 0], broken[8] = float("nan"), float("inf"), -float("inf")
 got = leech_nearest_minimal(broken, backend="triton", config=config, check_finite=False).numpy()
@@ -162,11 +173,14 @@ def test_triton_kernel_in_interpreter_matches_numba():
     for name, entry in report.items():
         if name in ("float32", "float64 ties", "float16"):  # certified indices are right, and so is the final answer
             assert entry["float32"][1] and entry["precise"][1] and entry["final"], (name, entry)
+            assert entry["screen1"][1] and entry["screen2"][1], (name, entry)
     assert report["float32"]["float32"][0] == 40  # Gaussian inputs: all certified in float32
     assert report["float64 ties"]["precise"][0] < 18  # exact ties: some tokens need the brute force
     overflowed, final_ok = report["slots=1"]
     assert overflowed > 0 and final_ok
-    assert report["capacity overflow"] == [True, True]  # float64 re-run in place beyond the capacity
+    one, two = report["float32"]["screen1"][0], report["float32"]["screen2"][0]
+    assert 30 <= one <= two  # Gaussian inputs: about 95 % certified with one candidate, more with two
+    assert report["gathered"] == [[5, 6, 17, 33], True, True]  # only the listed tokens are written
     assert report["non-finite"] == [True, True]  # in range, and the finite rows are unaffected
     assert report["syncs check_finite=True"] == ["item", "nonzero"]
     assert report["syncs check_finite=False"] == ["nonzero"]

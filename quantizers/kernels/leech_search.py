@@ -12,7 +12,7 @@ left for `exact_argmax`), none other when check_finite=False (docs/search.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import numpy as np
@@ -38,27 +38,34 @@ class KernelConfig:
     top: int = 4  # coordinates moved in the linear codeword bound
     num_warps: int = 4
     programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
-    recheck_tokens: int = 1024  # float64 re-run capacity: recheck_tokens + N // 32 gathered tokens
+    screen_stages: int = 2  # screening passes before the survivor kernel: 0, 1 (one candidate), 2 (then two)
+    screen_block_tokens: int = 64  # tokens per screening program
+    screen_block_codewords: int = 64  # codeword columns per float16 dot tile
+    screen_block_octads: int = 64  # octads per float16 dot tile
+    screen_top: int = 8  # coordinates moved in the screening codeword bound
+    screen_bottom: int = 8  # smallest coordinates in the screening octad bound
+    screen_warps: int = 4
 
     def __post_init__(self) -> None:
-        for name, largest in (("block_tokens", 1024), ("block_codewords", 2048), ("block_octads", 256)):
+        for name, largest in (("block_tokens", 1024), ("block_codewords", 2048), ("block_octads", 256),
+                              ("screen_block_tokens", 256), ("screen_block_codewords", 2048),
+                              ("screen_block_octads", 256)):
             value = getattr(self, name)
             if not 16 <= value <= largest or value & (value - 1):
                 raise ValueError(f"{name} must be a power of two in [16, {largest}], got {value}")
         if not 1 <= self.slots <= 4096:
             raise ValueError(f"slots must lie in [1, 4096], got {self.slots}")
-        if not 2 <= self.top <= 22:
-            raise ValueError(f"top must lie in [2, 22], got {self.top}")
-        if self.num_warps < 1 or self.num_warps & (self.num_warps - 1):
-            raise ValueError(f"num_warps must be a power of two, got {self.num_warps}")
+        for name in ("top", "screen_top", "screen_bottom"):
+            if not 2 <= getattr(self, name) <= 22:
+                raise ValueError(f"{name} must lie in [2, 22], got {getattr(self, name)}")
+        if self.screen_stages not in (0, 1, 2):
+            raise ValueError(f"screen_stages must be 0, 1 or 2, got {self.screen_stages}")
+        for name in ("num_warps", "screen_warps"):
+            value = getattr(self, name)
+            if value < 1 or value & (value - 1):
+                raise ValueError(f"{name} must be a power of two, got {value}")
         if self.programs_per_sm < 1:
             raise ValueError(f"programs_per_sm must be positive, got {self.programs_per_sm}")
-        if self.recheck_tokens < 0:
-            raise ValueError(f"recheck_tokens must be non-negative, got {self.recheck_tokens}")
-
-    def recheck_capacity(self, n_tokens: int) -> int:
-        """Tokens gathered for the float64 re-run; the uncertain ones beyond it run in place."""
-        return min(n_tokens, self.recheck_tokens + n_tokens // 32)
 
     def programs(self, device: torch.device) -> int:
         """Size of the persistent grid on `device` (2 programs off CUDA, i.e. the interpreter)."""
@@ -74,6 +81,8 @@ class KernelTables(NamedTuple):
     codeword_masks: Tensor  # (4096,) int32 codeword bits sum(c_i << i), canonical order
     octad_members: Tensor  # (32, 768) int8: octad indicators in rows i < 24, zero padding
     octad_masks: Tensor  # (768,) int32 octad bits, canonical order, zero padding after 759
+    codeword_signs_half: Tensor  # codeword_signs as float16 (screening kernel)
+    octad_members_half: Tensor  # octad_members as float16 (screening kernel)
 
 
 @lru_cache(maxsize=8)
@@ -88,7 +97,7 @@ def kernel_tables(device: torch.device) -> KernelTables:
     octad_masks[:759] = codeword_masks[golay.octad_codeword_indices()]
     members = np.zeros((32, 768), dtype=np.int8)
     members[:DIM] = ((octad_masks[:, None] >> np.arange(DIM)) & 1).T
-    tensors = (signs, codeword_masks, members, octad_masks)
+    tensors = (signs, codeword_masks, members, octad_masks, signs.astype(np.float16), members.astype(np.float16))
     return KernelTables(*(torch.from_numpy(np.ascontiguousarray(t)).to(device) for t in tensors))
 
 
@@ -152,37 +161,59 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
 
 def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
-    """Float32 kernel; float64 kernel on the tokens it left uncertain (-1); brute force on the rest.
-
-    The float64 re-run gathers a fixed number of uncertain tokens (`nonzero_static`, no host
-    synchronisation); padding entries point at the spare slot N of the index buffer. If more tokens
-    are uncertain, the float64 kernel then runs in place on those still marked -1 (blocks without
-    one exit at once). The only synchronisation is the `nonzero` that finds the tokens (-2) left for
-    `exact_argmax`.
-    """
-    from quantizers.kernels.leech_search_triton import launch
-
-    tables = kernel_tables(flat_N24.device)
-    n_tokens = flat_N24.shape[0]
-    indices_P = torch.empty(n_tokens + 1, dtype=torch.int64, device=flat_N24.device)  # P = N + 1
-    indices_N = indices_P[:n_tokens]
-    indices_N.copy_(launch(flat_N24, tables, config, precise=False))
-    capacity = config.recheck_capacity(n_tokens)
-    gathered_K = torch.nonzero_static(indices_N < 0, size=capacity, fill_value=n_tokens).squeeze(1)
-    rerun_K = launch(flat_N24[gathered_K.clamp(max=n_tokens - 1)], tables, config, precise=True)
-    indices_P[gathered_K] = torch.where(rerun_K < 0, -2, rerun_K)
-    if capacity < n_tokens:
-        launch(flat_N24, tables, config, precise=True, pending_N=indices_N)
-    still_G = torch.nonzero(indices_N == -2).squeeze(1)  # the one host synchronisation
+    """The CUDA stages, then `exact_argmax` on the tokens none of them could certify."""
+    indices_N, stages = marked_stages(flat_N24, config)
+    still_G = torch.nonzero(indices_N == -stages).squeeze(1)  # the one host synchronisation
     if still_G.numel():
         indices_N[still_G] = exact_argmax(flat_N24[still_G])
     return indices_N
 
 
-def exact_argmax(z_F24: Tensor, *, token_chunk: int = 256, code_chunk: int = 16384) -> Tensor:
+def marked_stages(flat_N24: Tensor, config: KernelConfig) -> tuple[Tensor, int]:
+    """Run the CUDA stages (`search_stages`) on a contiguous (N, 24) tensor. Returns (indices,
+    number of stages S): stage k marks the tokens it cannot certify -k, so -S marks the tokens
+    left for the brute force."""
+    indices_N = torch.empty(flat_N24.shape[0], dtype=torch.int64, device=flat_N24.device)
+    stages = search_stages(flat_N24, config)
+    for stage in stages:
+        stage(indices_N)
+    return indices_N, len(stages)
+
+
+def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
+    """The CUDA stages (docs/search.md) as functions of the index buffer (int64 (N,)): screening
+    with one candidate over all tokens, screening with two candidates (`config.screen_stages` of
+    these), the survivor kernel with float32 and then float64 decisions, each on the tokens the
+    previous stage left uncertain. Stage k writes -k where it cannot certify.
+
+    Each later stage takes its tokens from a list gathered with `torch.nonzero_static` at the full
+    size N (no host synchronisation; padding ids equal N and the kernels skip blocks of them).
+    """
+    from quantizers.kernels.leech_screen_triton import screen
+    from quantizers.kernels.leech_search_triton import launch
+
+    tables = kernel_tables(flat_N24.device)
+    n_tokens = flat_N24.shape[0]
+    kernels = [partial(screen, flat_N24, tables, config, candidates=1),
+               partial(screen, flat_N24, tables, config, candidates=2)][:config.screen_stages]
+    kernels += [partial(launch, flat_N24, tables, config, precise=False),
+                partial(launch, flat_N24, tables, config, precise=True)]
+
+    def stage(mark: int, kernel, indices_N: Tensor) -> None:
+        if mark == 1:
+            kernel(out_N=indices_N, uncertain=-1)
+        else:
+            marked_K = torch.nonzero_static(indices_N == 1 - mark, size=n_tokens, fill_value=n_tokens).squeeze(1)
+            kernel(out_N=indices_N, token_ids_K=marked_K, uncertain=-mark)
+
+    return [partial(stage, mark, kernel) for mark, kernel in enumerate(kernels, start=1)]
+
+
+def exact_argmax(z_F24: Tensor, *, token_chunk: int = 64, code_chunk: int = 196_560) -> Tensor:
     """argmax of B(x, z) over all 196,560 minimal vectors by brute force in float64 torch ops:
     products z_i·x_i, added in coordinate order 0..23 (separate multiply and add, no FMA); the first
-    index among equal maxima. For the few tokens the kernel cannot certify; memory ≤ 2 chunk tiles."""
+    index among equal maxima. For the few tokens the kernel cannot certify; memory ≤ 2 chunk tiles
+    (200 MB with the defaults, which keep the number of launches per chunk of tokens near 50)."""
     columns = _coordinate_columns(z_F24.device)
     z64 = z_F24.to(torch.float64)
     result = torch.empty(z64.shape[0], dtype=torch.int64, device=z64.device)

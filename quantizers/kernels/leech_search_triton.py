@@ -15,9 +15,9 @@ A persistent grid of programs walks over blocks of BLOCK_T tokens. Per block (do
 6. The index is certified when the runner-up lies below best − margin (the margin covers every
    rounding, docs/search.md) and no survivor list overflowed; otherwise the token gets -1.
    Non-finite rows are never certified (their margin is inf or nan).
-PENDING mode reads the output array instead: it searches only the tokens marked -1 there, skips
-blocks without one (no host synchronisation needed to find them) and marks those it cannot
-certify -2.
+GATHERED mode takes the tokens from a list of ids instead (ids ≥ N are padding: a block of padding
+is skipped, so a list padded to N costs little), writes their indices in place and marks the
+tokens it cannot certify UNCERTAIN.
 """
 from __future__ import annotations
 
@@ -45,6 +45,18 @@ def _load_tokens(z_ptr, tokens, live, columns):
     """(BLOCK_T, 32) tile of the tokens' coordinates in the input dtype, zero padded."""
     return tl.load(z_ptr + tokens[:, None] * _DIM + columns[None, :],
                    mask=live[:, None] & (columns < _DIM)[None, :], other=0.0)
+
+
+@triton.jit
+def _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED: tl.constexpr):
+    """Token ids of a block (block·BLOCK_T + lane, or entries of the id list when GATHERED; ids ≥
+    n_tokens are padding) and which of them are live."""
+    position = block * lanes.shape[0] + lanes.to(tl.int64)
+    if GATHERED:
+        tokens = tl.load(ids_ptr + position, mask=position < n_ids, other=n_tokens)
+    else:
+        tokens = position
+    return tokens, tokens < n_tokens
 
 
 @triton.jit
@@ -105,6 +117,39 @@ def _merge(best, runner_up, best_index, group_best, group_second, group_index, v
 
 
 @triton.jit
+def _pair_group(exact, columns):
+    """Top two scores of the pair shape (±4², 0²²) from the three largest |z_i| (first column on
+    ties), and the best vector's index; `exact` is a (BLOCK_T, 32) tile, zero beyond column 24."""
+    work = tl.where((columns < _DIM)[None, :], tl.abs(exact), -1.0)
+    y1, first_at, work = _extract_largest(work, columns)
+    y2, second_at, work = _extract_largest(work, columns)
+    y3, third_at, work = _extract_largest(work, columns)
+    pair_a = tl.minimum(first_at, second_at)
+    pair_b = tl.maximum(first_at, second_at)
+    negative = exact < 0
+    sign_bits = tl.sum(tl.where(negative & (columns[None, :] == pair_a[:, None]), 1, 0), axis=1) + 2 * tl.sum(
+        tl.where(negative & (columns[None, :] == pair_b[:, None]), 1, 0), axis=1)
+    index = _PAIR_OFFSET + 4 * (pair_a * (47 - pair_a) // 2 + pair_b - pair_a - 1) + sign_bits
+    return 4.0 * (y1 + y2), 4.0 * (y1 + y3), index
+
+
+@triton.jit
+def _moved_codeword_bound(unit, magnitude, columns, TOP: tl.constexpr):
+    """Linear bound of the codeword groups (docs/search.md): the best score of codeword c is at most
+    z'·s(c) + K, with z' = σ·(2y* − y) on the TOP largest coordinates (σ the sign of z, y* the next
+    largest |z_i|), z' = z elsewhere, and K = 4·y* + 2·Σ_top (y − y*). Returns (z', K)."""
+    work = tl.where((columns < _DIM)[None, :], magnitude, -1.0)
+    top = columns[None, :] < 0
+    for rank in tl.static_range(TOP):
+        largest, at, work = _extract_largest(work, columns)
+        top = top | (columns[None, :] == at[:, None])
+    cutoff = tl.max(work, axis=1)
+    moved = tl.where(top, tl.where(unit < 0, -1.0, 1.0) * (2.0 * cutoff[:, None] - magnitude), unit)
+    constant = 4.0 * cutoff + 2.0 * tl.sum(tl.where(top, magnitude - cutoff[:, None], 0.0), axis=1)
+    return moved, constant
+
+
+@triton.jit
 def _append_survivors(slot_rows, count, survive, ids, SLOTS: tl.constexpr):
     """Append the ids of each token's surviving columns to its slot row; returns the new counts."""
     flags = survive.to(tl.int32)
@@ -153,22 +198,18 @@ def _solve_codeword(exact, codeword_masks_ptr, codeword, valid, columns):
 
 @triton.jit
 def _leech_search_kernel(
-    z_ptr, index_ptr, slots_ptr, n_tokens,
+    z_ptr, index_ptr, slots_ptr, n_tokens, ids_ptr, n_ids,
     codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
     BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
-    SLOTS: tl.constexpr, TOP: tl.constexpr, PRECISE: tl.constexpr, PENDING: tl.constexpr,
+    SLOTS: tl.constexpr, TOP: tl.constexpr, PRECISE: tl.constexpr, GATHERED: tl.constexpr,
     UNCERTAIN: tl.constexpr,
 ):
     lanes = tl.arange(0, BLOCK_T)
     columns = tl.arange(0, 32)
-    in_dim = columns < _DIM
     slot_rows = slots_ptr + (tl.program_id(0) * BLOCK_T + lanes).to(tl.int64) * SLOTS
-    for block in range(tl.program_id(0), tl.cdiv(n_tokens, BLOCK_T), tl.num_programs(0)):
-        tokens = block * BLOCK_T + lanes.to(tl.int64)
-        live = tokens < n_tokens
-        if PENDING:  # re-run only the tokens marked -1; a block without one is skipped
-            live = live & (tl.load(index_ptr + tokens, mask=live, other=0) == -1)
-        if tl.max(live.to(tl.int32), axis=0) > 0:
+    for block in range(tl.program_id(0), tl.cdiv(n_ids, BLOCK_T), tl.num_programs(0)):
+        tokens, live = _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED)
+        if tl.max(live.to(tl.int32), axis=0) > 0:  # a block of padding ids is skipped
             raw = _load_tokens(z_ptr, tokens, live, columns)
             first, second = _power_of_two_factors(raw)
             unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
@@ -183,30 +224,10 @@ def _leech_search_kernel(
                 margin = _MARGIN_FLOAT32 * tl.sum(magnitude, axis=1) + 2.0**-100
                 to_unit = first * 0.0 + 1.0
 
-            # Pair shape from the three largest |z_i| (first column on ties).
-            work = tl.where(in_dim[None, :], tl.abs(exact), -1.0)
-            y1, first_at, work = _extract_largest(work, columns)
-            y2, second_at, work = _extract_largest(work, columns)
-            y3, third_at, work = _extract_largest(work, columns)
-            pair_a = tl.minimum(first_at, second_at)
-            pair_b = tl.maximum(first_at, second_at)
-            sign_bits = tl.sum(tl.where((exact < 0) & (columns[None, :] == pair_a[:, None]), 1, 0), axis=1) + 2 * tl.sum(
-                tl.where((exact < 0) & (columns[None, :] == pair_b[:, None]), 1, 0), axis=1)
-            best = 4.0 * (y1 + y2)
-            runner_up = 4.0 * (y1 + y3)
-            best_index = _PAIR_OFFSET + 4 * (pair_a * (47 - pair_a) // 2 + pair_b - pair_a - 1) + sign_bits
+            best, runner_up, best_index = _pair_group(exact, columns)
 
-            # Codeword bound at unit scale: z' = σ·(2y_(TOP+1) − y) on the TOP largest coordinates (σ the
-            # sign of z), z elsewhere; K = 4·y_(TOP+1) + 2·Σ_top (y − y_(TOP+1)).
-            work = tl.where(in_dim[None, :], magnitude, -1.0)
-            top = columns[None, :] < 0
-            for rank in tl.static_range(TOP):
-                largest, at, work = _extract_largest(work, columns)
-                top = top | (columns[None, :] == at[:, None])
-            cutoff = tl.max(work, axis=1)
-            moved = tl.where(top, tl.where(unit < 0, -1.0, 1.0) * (2.0 * cutoff[:, None] - magnitude), unit)
+            moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
             moved_q = tl.floor(moved * 127.0 + 0.5).to(tl.int8)
-            constant = 4.0 * cutoff + 2.0 * tl.sum(tl.where(top, magnitude - cutoff[:, None], 0.0), axis=1)
             magnitude_q = tl.floor(magnitude * 127.0 + 0.5).to(tl.int8)
             negative_q = (unit < 0).to(tl.int8)
 
@@ -260,31 +281,49 @@ def _leech_search_kernel(
             tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
 
 
-def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, precise: bool,
-           pending_N: torch.Tensor | None = None) -> torch.Tensor:
-    """Run the kernel on a contiguous (N, 24) tensor: int64 indices, -1 where it could not certify.
+def check_token_ids(token_ids_K: torch.Tensor, out_N: torch.Tensor | None) -> None:
+    """A gathered run needs an int64 id list on the output's device and the output to write into."""
+    if out_N is None:
+        raise ValueError("token_ids needs out_N, the indices to write into")
+    if token_ids_K.dtype != torch.int64 or token_ids_K.ndim != 1 or not token_ids_K.is_contiguous():
+        raise ValueError("token_ids must be a contiguous one-dimensional int64 tensor")
 
-    precise=False decides in float32 (fast); precise=True in float64. With pending_N (contiguous
-    int64 (N,)), only the tokens marked -1 there are searched and written in place (-2 where still
-    uncertain); pending_N is returned. Scratch besides the output: programs·block_tokens·slots
+
+def check_output(out_N: torch.Tensor | None, n_tokens: int, device: torch.device) -> torch.Tensor:
+    """The given output (contiguous int64 (N,)) or a new one."""
+    if out_N is None:
+        return torch.empty(n_tokens, dtype=torch.int64, device=device)
+    if out_N.shape != (n_tokens,) or out_N.dtype != torch.int64 or not out_N.is_contiguous():
+        raise ValueError(f"out_N must be a contiguous int64 tensor of shape ({n_tokens},)")
+    return out_N
+
+
+def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, precise: bool,
+           out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
+           uncertain: int = -1) -> torch.Tensor:
+    """Run the kernel on a contiguous (N, 24) tensor: int64 indices, `uncertain` where it could not certify.
+
+    precise=False decides in float32 (fast); precise=True in float64. The indices are written into
+    out_N (contiguous int64 (N,)) when given. With token_ids_K, only those tokens are searched and
+    written (ids equal to N are padding). Scratch besides the output: programs·block_tokens·slots
     int16 survivor slots, independent of N.
     """
     n_tokens = z_N24.shape[0]
-    if n_tokens == 0:
-        return torch.empty(0, dtype=torch.int64, device=z_N24.device) if pending_N is None else pending_N
-    programs = min(triton.cdiv(n_tokens, config.block_tokens), config.programs(z_N24.device))
+    if token_ids_K is not None:
+        check_token_ids(token_ids_K, out_N)
+    out_N = check_output(out_N, n_tokens, z_N24.device)
+    if uncertain >= 0:
+        raise ValueError(f"uncertain must be negative, got {uncertain}")
+    n_ids = n_tokens if token_ids_K is None else token_ids_K.shape[0]
+    if n_ids == 0:
+        return out_N
+    programs = min(triton.cdiv(n_ids, config.block_tokens), config.programs(z_N24.device))
     slots = torch.empty((programs * config.block_tokens, config.slots), dtype=torch.int16, device=z_N24.device)
-    if pending_N is None:
-        indices = torch.empty(n_tokens, dtype=torch.int64, device=z_N24.device)
-    else:
-        if pending_N.shape != (n_tokens,) or pending_N.dtype != torch.int64 or not pending_N.is_contiguous():
-            raise ValueError(f"pending_N must be a contiguous int64 tensor of shape ({n_tokens},)")
-        indices = pending_N
     _leech_search_kernel[(programs,)](
-        z_N24, indices, slots, n_tokens,
+        z_N24, out_N, slots, n_tokens, out_N if token_ids_K is None else token_ids_K, n_ids,
         tables.codeword_signs, tables.codeword_masks, tables.octad_members, tables.octad_masks,
         BLOCK_T=config.block_tokens, BLOCK_C=config.block_codewords, BLOCK_O=config.block_octads,
-        SLOTS=config.slots, TOP=config.top, PRECISE=precise, PENDING=pending_N is not None,
-        UNCERTAIN=-1 if pending_N is None else -2, num_warps=config.num_warps,
+        SLOTS=config.slots, TOP=config.top, PRECISE=precise, GATHERED=token_ids_K is not None,
+        UNCERTAIN=uncertain, num_warps=config.num_warps,
     )
-    return indices
+    return out_N

@@ -1,0 +1,224 @@
+"""Triton screening kernel of the Λ24 search: float16 tensor-core bounds, one exact candidate per family.
+
+One program per block of BLOCK_T tokens (docs/search.md, "Screening kernel"):
+1. z is scaled by an exact power of two to max|z_i| ∈ [0.5, 1) and kept in float32 ("unit").
+2. The pair shape is solved exactly (top two scores).
+3. Upper bounds of every codeword group and every octad group come from float16 tensor-core dots of
+   hi + lo splits of float32 operands (error ≤ 2⁻²²·Σ|z| per dot plus float32 accumulation):
+   codeword c and its complement share min(|z'·s(c)| + K, |z·s(c)| + 4·y₁) (the moved-coordinate
+   bound with TOP coordinates and the largest-coordinate bound); octad o gets 2·Σ_o y − 4·[odd]·m_o,
+   where m_o ≤ min_o y is a linear lower bound from the BOTTOM smallest coordinates.
+4. Each family keeps, per column position of its tiles, the largest bound, its tile and the largest
+   of the others (elementwise, no reduction inside the loops). The CANDIDATES codeword columns
+   (both words of each) and octads with the largest bounds are then solved exactly in float32 and
+   merged with the pairs into the running top two.
+5. The index is certified when the runner-up and the next bound of both families lie below
+   best − margin (bounds plus `slack`); otherwise the token gets -1 for the survivor kernel
+   (`leech_search_triton`). Rows with nan or inf are never certified.
+Memory: none besides the output; the tables are read from global memory (L2) by every program.
+"""
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+from quantizers.kernels.leech_search import KernelConfig, KernelTables
+from quantizers.kernels.leech_search_triton import (
+    _MARGIN_FLOAT32,
+    _block_tokens,
+    _load_tokens,
+    _merge,
+    _moved_codeword_bound,
+    _pair_group,
+    _power_of_two_factors,
+    _solve_codeword,
+    _solve_octad,
+    _widen,
+    check_output,
+    check_token_ids,
+)
+
+_DIM = tl.constexpr(24)
+_HALF_CODEWORDS = tl.constexpr(2048)
+_NUM_CODEWORDS = tl.constexpr(4096)
+_OCTAD_COLUMNS = tl.constexpr(768)
+_SCREEN_SLACK = tl.constexpr(2.0**-12)  # error allowance of a bound, relative to Σ|z| at unit scale
+_SCREEN_SLACK_ABSOLUTE = tl.constexpr(2.0**-16)  # and absolute (float16 split of entries below 2⁻¹⁴)
+_INF = tl.constexpr(float("inf"))
+
+
+@triton.jit
+def _split(values):
+    """float16 hi and lo parts of a float32 tile: |hi + lo − values| ≤ 2⁻²²·|values| + 2⁻²⁵."""
+    high = values.to(tl.float16)
+    return high, (values - high.to(tl.float32)).to(tl.float16)
+
+
+@triton.jit
+def _split_dot(high, low, table):
+    """(high + low) @ table with float32 accumulation on the tensor cores."""
+    return tl.dot(low, table, tl.dot(high, table))
+
+
+@triton.jit
+def _bottom_bound(magnitude, columns, BOTTOM: tl.constexpr):
+    """Weights w and floor f with min_o y ≥ f − Σ_o w for every octad o: the BOTTOM smallest |z_i|
+    get w_i = f − y_i, f the next smallest; also returns the smallest |z_i|."""
+    work = tl.where((columns < _DIM)[None, :], magnitude, _INF)
+    smallest = tl.min(work, axis=1)
+    bottom = columns[None, :] < 0
+    for rank in tl.static_range(BOTTOM):
+        at = tl.argmin(work, axis=1)
+        bottom = bottom | (columns[None, :] == at[:, None])
+        work = tl.where(columns[None, :] == at[:, None], _INF, work)
+    floor = tl.min(work, axis=1)
+    return tl.where(bottom, floor[:, None] - magnitude, 0.0), floor, smallest
+
+
+@triton.jit
+def _track(values, offset, best, best_offset, second):
+    """Fold a (BLOCK_T, width) tile of bounds (ids offset + column) into running per-column state:
+    the largest bound seen in each column position, the offset of its tile, and the largest of the
+    others (elementwise: no reduction per tile)."""
+    second = tl.maximum(second, tl.minimum(values, best))
+    best_offset = tl.where(values > best, offset, best_offset)
+    return tl.maximum(best, values), best_offset, second
+
+
+@triton.jit
+def _candidates(best, best_offset, second, CANDIDATES: tl.constexpr):
+    """The ids of the CANDIDATES largest per-column bounds (distinct columns), and an upper bound of
+    every other bound of the family."""
+    positions = tl.arange(0, best.shape[1])[None, :]
+    at = tl.argmax(best, axis=1)
+    first_id = tl.sum(tl.where(positions == at[:, None], best_offset, 0), axis=1) + at
+    rest = tl.where(positions == at[:, None], -_INF, best)
+    if CANDIDATES == 1:
+        second_id = first_id
+    else:
+        next_at = tl.argmax(rest, axis=1)
+        second_id = tl.sum(tl.where(positions == next_at[:, None], best_offset, 0), axis=1) + next_at
+        rest = tl.where(positions == next_at[:, None], -_INF, rest)
+    return first_id, second_id, tl.maximum(tl.max(rest, axis=1), tl.max(second, axis=1))
+
+
+@triton.jit
+def _leech_screen_kernel(
+    z_ptr, index_ptr, n_tokens, ids_ptr, n_ids,
+    codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
+    BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
+    TOP: tl.constexpr, BOTTOM: tl.constexpr, CANDIDATES: tl.constexpr, GATHERED: tl.constexpr,
+    UNCERTAIN: tl.constexpr,
+):
+    columns = tl.arange(0, 32)
+    tokens, live = _block_tokens(ids_ptr, tl.program_id(0), tl.arange(0, BLOCK_T), n_tokens, n_ids, GATHERED)
+    if tl.max(live.to(tl.int32), axis=0) > 0:  # a block of padding ids is skipped
+        _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
+                      octad_members_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O, TOP, BOTTOM, CANDIDATES,
+                      UNCERTAIN)
+
+
+@triton.jit
+def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
+                  octad_members_ptr, octad_masks_ptr, BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr,
+                  BLOCK_O: tl.constexpr, TOP: tl.constexpr, BOTTOM: tl.constexpr, CANDIDATES: tl.constexpr,
+                  UNCERTAIN: tl.constexpr):
+    """Screen one block of tokens and store the certified indices (UNCERTAIN elsewhere)."""
+    raw = _load_tokens(z_ptr, tokens, live, columns)
+    first, second = _power_of_two_factors(raw)
+    unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
+    finite = tl.sum(tl.abs(unit), axis=1) < _INF  # a row with nan or inf is searched as 0, never certified
+    unit = tl.where(finite[:, None], unit, 0.0)
+    magnitude = tl.abs(unit)
+    total = tl.sum(magnitude, axis=1)
+    margin = _MARGIN_FLOAT32 * total + 2.0**-100
+    slack = _SCREEN_SLACK * total + _SCREEN_SLACK_ABSOLUTE  # the absolute part: float16 subnormals
+    best, runner_up, best_index = _pair_group(unit, columns)
+
+    # Codeword columns c < 2048: one bound for c and its complement 4095 − c.
+    moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
+    moved_high, moved_low = _split(moved)
+    unit_high, unit_low = _split(unit)
+    ceiling = 4.0 * tl.max(magnitude, axis=1) - constant  # bounds are tracked less `constant`
+    best_c = tl.full([BLOCK_T, BLOCK_C], -_INF, tl.float32)
+    second_c = best_c
+    offset_c = tl.zeros([BLOCK_T, BLOCK_C], dtype=tl.int32)
+    for first_codeword in range(0, _HALF_CODEWORDS, BLOCK_C):
+        codewords = first_codeword + tl.arange(0, BLOCK_C)
+        signs = tl.load(codeword_signs_ptr + columns[:, None] * _HALF_CODEWORDS + codewords[None, :])
+        bound = tl.abs(_split_dot(moved_high, moved_low, signs))
+        correlation = tl.abs(_split_dot(unit_high, unit_low, signs)) + ceiling[:, None]
+        best_c, offset_c, second_c = _track(tl.minimum(bound, correlation), first_codeword, best_c, offset_c,
+                                            second_c)
+    c_first_id, c_second_id, c_rest = _candidates(best_c, offset_c, second_c, CANDIDATES)
+
+    # Octads: 2·Σ_o y − 4·[odd]·max(f − Σ_o w, min y); the padding columns (no members) bound 0.
+    weights, floor, smallest = _bottom_bound(magnitude, columns, BOTTOM)
+    magnitude_high, magnitude_low = _split(magnitude)
+    weights_high, weights_low = _split(weights)
+    negative = (unit < 0).to(tl.float16)
+    best_o = tl.full([BLOCK_T, BLOCK_O], -_INF, tl.float32)
+    second_o = best_o
+    offset_o = tl.zeros([BLOCK_T, BLOCK_O], dtype=tl.int32)
+    for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
+        octads = first_octad + tl.arange(0, BLOCK_O)
+        members = tl.load(octad_members_ptr + columns[:, None] * _OCTAD_COLUMNS + octads[None, :])
+        sums = _split_dot(magnitude_high, magnitude_low, members)
+        deficit = _split_dot(weights_high, weights_low, members)
+        odd = (tl.dot(negative, members).to(tl.int32) & 1) == 1
+        lowest = tl.maximum(floor[:, None] - deficit, smallest[:, None])
+        bound = 2.0 * sums - tl.where(odd, 4.0 * lowest, 0.0)
+        best_o, offset_o, second_o = _track(bound, first_octad, best_o, offset_o, second_o)
+    o_first_id, o_second_id, o_rest = _candidates(best_o, offset_o, second_o, CANDIDATES)
+
+    # Exact (float32) solutions of the candidates.
+    for rank in tl.static_range(CANDIDATES):
+        if rank == 0:
+            codeword = c_first_id
+            octad = o_first_id
+        else:
+            codeword = c_second_id
+            octad = o_second_id
+        group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
+        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                             group_index, live)
+        group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, _NUM_CODEWORDS - 1 - codeword,
+                                                                live, columns)
+        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                             group_index, live)
+        group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
+        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                             group_index, live)
+
+    unsolved = tl.maximum(c_rest + constant, o_rest)
+    certain = (tl.maximum(runner_up, unsolved + slack) < best - margin) & finite
+    tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
+
+
+def screen(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, candidates: int = 1,
+           out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
+           uncertain: int = -1) -> torch.Tensor:
+    """Run the screening kernel on a contiguous (N, 24) tensor: int64 indices, `uncertain` where it
+    could not certify. candidates: codeword columns and octads solved exactly per token (1 or 2).
+    out_N and token_ids_K as in `leech_search_triton.launch`."""
+    if candidates not in (1, 2):
+        raise ValueError(f"candidates must be 1 or 2, got {candidates}")
+    if token_ids_K is not None:
+        check_token_ids(token_ids_K, out_N)
+    n_tokens = z_N24.shape[0]
+    out_N = check_output(out_N, n_tokens, z_N24.device)
+    if uncertain >= 0:
+        raise ValueError(f"uncertain must be negative, got {uncertain}")
+    n_ids = n_tokens if token_ids_K is None else token_ids_K.shape[0]
+    if n_ids == 0:
+        return out_N
+    _leech_screen_kernel[(triton.cdiv(n_ids, config.screen_block_tokens),)](
+        z_N24, out_N, n_tokens, out_N if token_ids_K is None else token_ids_K, n_ids,
+        tables.codeword_signs_half, tables.codeword_masks, tables.octad_members_half, tables.octad_masks,
+        BLOCK_T=config.screen_block_tokens, BLOCK_C=config.screen_block_codewords,
+        BLOCK_O=config.screen_block_octads, TOP=config.screen_top, BOTTOM=config.screen_bottom,
+        CANDIDATES=candidates, GATHERED=token_ids_K is not None, UNCERTAIN=uncertain,
+        num_warps=config.screen_warps,
+    )
+    return out_N
