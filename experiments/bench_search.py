@@ -13,9 +13,9 @@ FIELDS = ("method", "device", "tokens", "seconds", "tokens_per_second", "speedup
           "peak_extra_bytes", "memory_measure", "reference_tokens", "agreement_fp64", "note")
 TILE_CODEWORDS = 16_384
 TILE_TOKENS = {"cpu": 4_096, "cuda": 16_384}
-SWEEP = (  # screening (block tokens, block codewords, block octads, warps, stages) tried by --sweep
-    (64, 64, 64, 4, 2), (64, 32, 32, 4, 2), (128, 32, 32, 4, 2), (128, 32, 32, 8, 2),
-    (64, 64, 32, 4, 2), (32, 64, 64, 4, 2), (128, 64, 64, 8, 2), (64, 32, 32, 4, 1),
+SWEEP = (  # screening (block tokens, block codewords, block octads, warps, second-pass candidates) for --sweep
+    (64, 64, 64, 4, 4), (64, 64, 64, 4, 2), (64, 64, 64, 4, 3), (64, 64, 32, 4, 4),
+    (64, 128, 64, 4, 4), (32, 64, 64, 2, 4), (128, 64, 64, 4, 4), (64, 32, 64, 4, 4),
 )
 
 
@@ -189,21 +189,19 @@ def _one_shot_rows(z_N24, vectors_K24, reference, row: Callable, measure: str) -
 
 
 def _stage_note(z_N24, config) -> str:
-    """Time and uncertain-token count of each CUDA stage (docs/search.md), and of the brute force."""
+    """Time and uncertain-token count of each CUDA stage (docs/search.md)."""
     import torch
 
-    from quantizers.kernels.leech_search import exact_argmax, search_stages
+    from quantizers.kernels.leech_search import search_stages
 
-    names = ["screening (1 candidate)", "screening (2 candidates)"][:config.screen_stages]
-    names += ["survivor kernel (float32)", "survivor kernel (float64)"]
+    names = ["screening (1 candidate)", f"screening ({config.screen_candidates} candidates)"][:config.screen_stages]
+    names += ["survivor kernel", "brute force"]
     indices = torch.empty(z_N24.shape[0], dtype=torch.int64, device=z_N24.device)
     parts = []
     for mark, (name, stage) in enumerate(zip(names, search_stages(z_N24, config)), start=1):
         seconds, _, _ = _timed(lambda: stage(indices), z_N24.device, 1)
         parts.append(f"{name} {seconds * 1e3:.2f} ms, left {int((indices == -mark).sum())}")
-    left = torch.nonzero(indices < 0).squeeze(1)
-    seconds, _, _ = _timed(lambda: exact_argmax(z_N24[left]) if left.numel() else None, z_N24.device, 1)
-    return "; ".join(parts + [f"brute force {seconds * 1e3:.2f} ms"])
+    return "; ".join(parts)
 
 
 def _sweep_rows(z_N24, device, row: Callable, measure: str) -> list[dict]:
@@ -212,10 +210,10 @@ def _sweep_rows(z_N24, device, row: Callable, measure: str) -> list[dict]:
     from quantizers.kernels.leech_search import KernelConfig, kernel_tables, leech_nearest_minimal
 
     rows, tables = [], kernel_tables(z_N24.device)
-    for block_tokens, block_codewords, block_octads, warps, stages in SWEEP:
+    for block_tokens, block_codewords, block_octads, warps, candidates in SWEEP:
         config = KernelConfig(screen_block_tokens=block_tokens, screen_block_codewords=block_codewords,
-                              screen_block_octads=block_octads, screen_warps=warps, screen_stages=stages)
-        name = f"{block_tokens}/{block_codewords}/{block_octads}/w{warps}/s{stages}"
+                              screen_block_octads=block_octads, screen_warps=warps, screen_candidates=candidates)
+        name = f"{block_tokens}/{block_codewords}/{block_octads}/w{warps}/k{candidates}"
         leech_nearest_minimal(z_N24[:4096], config=config)
         seconds, peak, indices = _timed(lambda: screen(z_N24, tables, config), device, 3)
         certified = (indices >= 0).double().mean().item()
@@ -223,5 +221,5 @@ def _sweep_rows(z_N24, device, row: Callable, measure: str) -> list[dict]:
                         f"certified {certified:.4f} (uncertain tokens count as disagreeing)"))
         seconds, peak, indices = _timed(lambda: leech_nearest_minimal(z_N24, config=config), device, 3)
         rows.append(row(f"structured (triton) {name}", seconds, peak, measure, indices, z_N24.shape[0],
-                        "screening block tokens/codewords/octads/warps, screening stages"))
+                        "screening block tokens/codewords/octads/warps, second-pass candidates"))
     return rows

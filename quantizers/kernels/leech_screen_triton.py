@@ -87,20 +87,12 @@ def _track(values, offset, best, best_offset, second):
 
 
 @triton.jit
-def _candidates(best, best_offset, second, CANDIDATES: tl.constexpr):
-    """The ids of the CANDIDATES largest per-column bounds (distinct columns), and an upper bound of
-    every other bound of the family."""
+def _take_largest(best, best_offset):
+    """The id (tile offset + column) of each row's largest per-column bound; that column set to -inf."""
     positions = tl.arange(0, best.shape[1])[None, :]
     at = tl.argmax(best, axis=1)
-    first_id = tl.sum(tl.where(positions == at[:, None], best_offset, 0), axis=1) + at
-    rest = tl.where(positions == at[:, None], -_INF, best)
-    if CANDIDATES == 1:
-        second_id = first_id
-    else:
-        next_at = tl.argmax(rest, axis=1)
-        second_id = tl.sum(tl.where(positions == next_at[:, None], best_offset, 0), axis=1) + next_at
-        rest = tl.where(positions == next_at[:, None], -_INF, rest)
-    return first_id, second_id, tl.maximum(tl.max(rest, axis=1), tl.max(second, axis=1))
+    taken = positions == at[:, None]
+    return tl.sum(tl.where(taken, best_offset, 0), axis=1) + at, tl.where(taken, -_INF, best)
 
 
 @triton.jit
@@ -151,7 +143,6 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
         correlation = tl.abs(_split_dot(unit_high, unit_low, signs)) + ceiling[:, None]
         best_c, offset_c, second_c = _track(tl.minimum(bound, correlation), first_codeword, best_c, offset_c,
                                             second_c)
-    c_first_id, c_second_id, c_rest = _candidates(best_c, offset_c, second_c, CANDIDATES)
 
     # Octads: 2·Σ_o y − 4·[odd]·max(f − Σ_o w, min y); the padding columns (no members) bound 0.
     weights, floor, smallest = _bottom_bound(magnitude, columns, BOTTOM)
@@ -170,16 +161,11 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
         lowest = tl.maximum(floor[:, None] - deficit, smallest[:, None])
         bound = 2.0 * sums - tl.where(odd, 4.0 * lowest, 0.0)
         best_o, offset_o, second_o = _track(bound, first_octad, best_o, offset_o, second_o)
-    o_first_id, o_second_id, o_rest = _candidates(best_o, offset_o, second_o, CANDIDATES)
 
-    # Exact (float32) solutions of the candidates.
+    # Exact (float32) solutions of the candidates: the columns with the largest bounds.
     for rank in tl.static_range(CANDIDATES):
-        if rank == 0:
-            codeword = c_first_id
-            octad = o_first_id
-        else:
-            codeword = c_second_id
-            octad = o_second_id
+        codeword, best_c = _take_largest(best_c, offset_c)
+        octad, best_o = _take_largest(best_o, offset_o)
         group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
         best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
                                              group_index, live)
@@ -190,8 +176,8 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
         group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
         best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
                                              group_index, live)
-
-    unsolved = tl.maximum(c_rest + constant, o_rest)
+    unsolved = tl.maximum(tl.max(tl.maximum(best_c, second_c), axis=1) + constant,
+                          tl.max(tl.maximum(best_o, second_o), axis=1))
     certain = (tl.maximum(runner_up, unsolved + slack) < best - margin) & finite
     tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
 
@@ -200,10 +186,10 @@ def screen(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, c
            out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
            uncertain: int = -1) -> torch.Tensor:
     """Run the screening kernel on a contiguous (N, 24) tensor: int64 indices, `uncertain` where it
-    could not certify. candidates: codeword columns and octads solved exactly per token (1 or 2).
+    could not certify. candidates: codeword columns and octads solved exactly per token (1 to 4).
     out_N and token_ids_K as in `leech_search_triton.launch`."""
-    if candidates not in (1, 2):
-        raise ValueError(f"candidates must be 1 or 2, got {candidates}")
+    if candidates not in (1, 2, 3, 4):
+        raise ValueError(f"candidates must lie in 1..4, got {candidates}")
     if token_ids_K is not None:
         check_token_ids(token_ids_K, out_N)
     n_tokens = z_N24.shape[0]

@@ -1,13 +1,14 @@
-"""Exact Λ24 nearest-minimal search on torch tensors: Triton kernel on CUDA, numba on CPU, exact fallback.
+"""Exact Λ24 nearest-minimal search on torch tensors: Triton kernels on CUDA, numba on CPU.
 
 `leech_nearest_minimal(z)` returns the same indices as `lattices.leech_search.nearest_minimal`: the
 canonical index of the minimal vector x with the largest float64 inner product B(x, z) (coordinate
-order; ties -> lowest index; definition in that module and docs/search.md). On CUDA the Triton kernel
-(`quantizers.kernels.leech_search_triton`) prunes with exact int8 tensor-core bounds and decides in
-float32 with a certified margin; the few tokens it cannot certify run again with float64 decisions,
-and those still uncertain (true near ties, overflowing survivor lists) are re-scored by
-`exact_argmax`, which evaluates B itself. Host synchronisation: one per call (the count of tokens
-left for `exact_argmax`), none other when check_finite=False (docs/search.md).
+order; ties -> lowest index; definition in that module and docs/search.md). On CUDA it runs stages,
+each on the tokens the previous one could not certify: the screening kernel (float16 tensor-core
+bounds, one exact candidate per family; `leech_screen_triton`) over all tokens, the screening
+kernel with more candidates, the survivor kernel (exact int8 bounds, float32 decisions with a
+certified margin; `leech_search_triton`), and a float64 brute force of B for the rest (true near
+ties, exact ties, overflowing survivor lists; `leech_brute_force_triton`). No host
+synchronisation when check_finite=False (docs/search.md).
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ class KernelConfig:
     top: int = 4  # coordinates moved in the linear codeword bound
     num_warps: int = 4
     programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
-    screen_stages: int = 2  # screening passes before the survivor kernel: 0, 1 (one candidate), 2 (then two)
+    screen_stages: int = 2  # screening passes before the survivor kernel: 0, 1 (one candidate), 2 (then more)
+    screen_candidates: int = 4  # candidates per family of the second screening pass (1..4)
     screen_block_tokens: int = 64  # tokens per screening program
     screen_block_codewords: int = 64  # codeword columns per float16 dot tile
     screen_block_octads: int = 64  # octads per float16 dot tile
@@ -60,6 +62,8 @@ class KernelConfig:
                 raise ValueError(f"{name} must lie in [2, 22], got {getattr(self, name)}")
         if self.screen_stages not in (0, 1, 2):
             raise ValueError(f"screen_stages must be 0, 1 or 2, got {self.screen_stages}")
+        if self.screen_candidates not in (1, 2, 3, 4):
+            raise ValueError(f"screen_candidates must lie in 1..4, got {self.screen_candidates}")
         for name in ("num_warps", "screen_warps"):
             value = getattr(self, name)
             if value < 1 or value & (value - 1):
@@ -101,12 +105,6 @@ def kernel_tables(device: torch.device) -> KernelTables:
     return KernelTables(*(torch.from_numpy(np.ascontiguousarray(t)).to(device) for t in tensors))
 
 
-@lru_cache(maxsize=8)
-def _coordinate_columns(device: torch.device) -> Tensor:
-    """(24, 196560) float64: coordinate i of every minimal vector in row i (canonical order)."""
-    return torch.from_numpy(np.ascontiguousarray(leech.minimal_vectors().T, dtype=np.float64)).to(device)
-
-
 def validate(z: Tensor, *, check_finite: bool = True) -> Tensor:
     """Check a (..., 24) floating tensor for the search; returns it flattened to a contiguous (N, 24).
 
@@ -140,7 +138,7 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
     config: Triton launch parameters (`KernelConfig`). A non-contiguous z is copied once.
     check_finite: raise ValueError on nan/inf. False skips that check (a host synchronisation) on the
     Triton backend for float16/bfloat16/float32 z: a non-finite row then gets an unspecified index
-    in [0, 196560) (the kernel never certifies it, `exact_argmax` picks one). The numba backend and
+    in [0, 196560) (no stage certifies it; the brute force picks one). The numba backend and
     float64 z are always checked.
     """
     if backend not in BACKENDS:
@@ -161,75 +159,46 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
 
 def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
-    """The CUDA stages, then `exact_argmax` on the tokens none of them could certify."""
-    indices_N, stages = marked_stages(flat_N24, config)
-    still_G = torch.nonzero(indices_N == -stages).squeeze(1)  # the one host synchronisation
-    if still_G.numel():
-        indices_N[still_G] = exact_argmax(flat_N24[still_G])
-    return indices_N
-
-
-def marked_stages(flat_N24: Tensor, config: KernelConfig) -> tuple[Tensor, int]:
-    """Run the CUDA stages (`search_stages`) on a contiguous (N, 24) tensor. Returns (indices,
-    number of stages S): stage k marks the tokens it cannot certify -k, so -S marks the tokens
-    left for the brute force."""
+    """The CUDA stages (`search_stages`) in order on a contiguous (N, 24) tensor."""
     indices_N = torch.empty(flat_N24.shape[0], dtype=torch.int64, device=flat_N24.device)
-    stages = search_stages(flat_N24, config)
-    for stage in stages:
+    for stage in search_stages(flat_N24, config):
         stage(indices_N)
-    return indices_N, len(stages)
+    return indices_N
 
 
 def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
     """The CUDA stages (docs/search.md) as functions of the index buffer (int64 (N,)): screening
-    with one candidate over all tokens, screening with two candidates (`config.screen_stages` of
-    these), the survivor kernel with float32 and then float64 decisions, each on the tokens the
-    previous stage left uncertain. Stage k writes -k where it cannot certify.
+    with one candidate over all tokens, screening with `config.screen_candidates` candidates
+    (`config.screen_stages` screening passes in all), the survivor kernel, and the float64 brute
+    force, each on the tokens the previous stage left uncertain. Stage k writes -k where it cannot
+    certify; the brute force decides every token it gets.
 
     Each later stage takes its tokens from a list gathered with `torch.nonzero_static` at the full
-    size N (no host synchronisation; padding ids equal N and the kernels skip blocks of them).
+    size N (no host synchronisation; padding ids equal N and the kernels skip them).
     """
+    from quantizers.kernels.leech_brute_force_triton import brute_force
     from quantizers.kernels.leech_screen_triton import screen
     from quantizers.kernels.leech_search_triton import launch
 
     tables = kernel_tables(flat_N24.device)
     n_tokens = flat_N24.shape[0]
     kernels = [partial(screen, flat_N24, tables, config, candidates=1),
-               partial(screen, flat_N24, tables, config, candidates=2)][:config.screen_stages]
-    kernels += [partial(launch, flat_N24, tables, config, precise=False),
-                partial(launch, flat_N24, tables, config, precise=True)]
+               partial(screen, flat_N24, tables, config, candidates=config.screen_candidates)]
+    kernels = kernels[:config.screen_stages] + [partial(launch, flat_N24, tables, config)]
 
     def stage(mark: int, kernel, indices_N: Tensor) -> None:
         if mark == 1:
             kernel(out_N=indices_N, uncertain=-1)
         else:
-            marked_K = torch.nonzero_static(indices_N == 1 - mark, size=n_tokens, fill_value=n_tokens).squeeze(1)
-            kernel(out_N=indices_N, token_ids_K=marked_K, uncertain=-mark)
+            kernel(out_N=indices_N, token_ids_K=_marked(indices_N, 1 - mark), uncertain=-mark)
 
-    return [partial(stage, mark, kernel) for mark, kernel in enumerate(kernels, start=1)]
+    def last(indices_N: Tensor) -> None:
+        brute_force(flat_N24, out_N=indices_N, token_ids_K=_marked(indices_N, -len(kernels)))
+
+    return [partial(stage, mark, kernel) for mark, kernel in enumerate(kernels, start=1)] + [last]
 
 
-def exact_argmax(z_F24: Tensor, *, token_chunk: int = 64, code_chunk: int = 196_560) -> Tensor:
-    """argmax of B(x, z) over all 196,560 minimal vectors by brute force in float64 torch ops:
-    products z_i·x_i, added in coordinate order 0..23 (separate multiply and add, no FMA); the first
-    index among equal maxima. For the few tokens the kernel cannot certify; memory ≤ 2 chunk tiles
-    (200 MB with the defaults, which keep the number of launches per chunk of tokens near 50)."""
-    columns = _coordinate_columns(z_F24.device)
-    z64 = z_F24.to(torch.float64)
-    result = torch.empty(z64.shape[0], dtype=torch.int64, device=z64.device)
-    for start in range(0, z64.shape[0], token_chunk):
-        block = z64[start:start + token_chunk]
-        best = torch.full((block.shape[0],), -torch.inf, dtype=torch.float64, device=z64.device)
-        best_index = torch.zeros(block.shape[0], dtype=torch.int64, device=z64.device)
-        for code_start in range(0, columns.shape[1], code_chunk):
-            tile = columns[:, code_start:code_start + code_chunk]
-            total = block[:, :1] * tile[0]
-            for i in range(1, DIM):
-                total += block[:, i:i + 1] * tile[i]
-            tile_index = torch.argmax(total, dim=1)
-            tile_best = total.gather(1, tile_index[:, None]).squeeze(1)
-            better = tile_best > best  # strict: an equal later score keeps the lower index
-            best = torch.where(better, tile_best, best)
-            best_index = torch.where(better, tile_index + code_start, best_index)
-        result[start:start + block.shape[0]] = best_index
-    return result
+def _marked(indices_N: Tensor, mark: int) -> Tensor:
+    """Ids of the tokens marked `mark`, padded with N to length N (no host synchronisation)."""
+    n_tokens = indices_N.shape[0]
+    return torch.nonzero_static(indices_N == mark, size=n_tokens, fill_value=n_tokens).squeeze(1)
