@@ -14,8 +14,7 @@ FIELDS = ("method", "device", "tokens", "seconds", "tokens_per_second", "speedup
 TILE_CODEWORDS = 16_384
 TILE_TOKENS = {"cpu": 4_096, "cuda": 16_384}
 SWEEP = (  # screening (block tokens, block codewords, block octads, warps, second-pass candidates) for --sweep
-    (64, 64, 64, 4, 4), (64, 64, 64, 4, 2), (64, 64, 64, 4, 3), (64, 64, 32, 4, 4),
-    (64, 128, 64, 4, 4), (32, 64, 64, 2, 4), (128, 64, 64, 4, 4), (64, 32, 64, 4, 4),
+    (64, 64, 32, 4, 4), (64, 64, 64, 4, 4), (64, 32, 32, 4, 4), (64, 64, 32, 4, 2),
 )
 
 
@@ -195,7 +194,7 @@ def _stage_note(z_N24, config) -> str:
     from quantizers.kernels.leech_search import search_stages
 
     names = ["screening (1 candidate)", f"screening ({config.screen_candidates} candidates)"][:config.screen_stages]
-    names += ["survivor kernel", "brute force"]
+    names += ["survivor kernel (float32)", "survivor kernel (float64)", "brute force"]
     indices = torch.empty(z_N24.shape[0], dtype=torch.int64, device=z_N24.device)
     parts = []
     for mark, (name, stage) in enumerate(zip(names, search_stages(z_N24, config)), start=1):

@@ -3,7 +3,7 @@ few tokens no certified stage could decide.
 
 B is the search's definition (docs/search.md): products x_i·z_i in float64 (x_i = ±3 as ±((z + z) + z),
 the others exact), added in coordinate order 0..23; the largest B wins, the lowest index on ties.
-One token per program iteration; programs walk over a list of token ids (ids ≥ N are padding, so a
+One token per program iteration (8 warps over tiles of 4,096 vectors); programs walk over a list of token ids (ids ≥ N are padding, so a
 list padded to N needs no host synchronisation). A non-finite row gets an index in range.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _brute_force_kernel(z_ptr, index_ptr, n_tokens, ids_ptr, n_ids, table_ptr, B
 
 
 def brute_force(z_N24: torch.Tensor, *, out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
-                block_vectors: int = 1024, programs: int | None = None) -> torch.Tensor:
+                block_vectors: int = 4096, programs: int | None = None) -> torch.Tensor:
     """argmax of B(x, z) over the minimal vectors for a contiguous (N, 24) tensor (int64 indices), or
     only for the tokens listed in token_ids_K (ids equal to N are padding), written into out_N."""
     if token_ids_K is not None:
@@ -78,5 +78,6 @@ def brute_force(z_N24: torch.Tensor, *, out_N: torch.Tensor | None = None, token
         programs = 8 * sms
     _brute_force_kernel[(min(programs, ids_K.shape[0]),)](
         z_N24, out_N, n_tokens, ids_K, ids_K.shape[0], coordinate_table(z_N24.device), BLOCK_V=block_vectors,
+        num_warps=8,
     )
     return out_N

@@ -5,8 +5,8 @@ canonical index of the minimal vector x with the largest float64 inner product B
 order; ties -> lowest index; definition in that module and docs/search.md). On CUDA it runs stages,
 each on the tokens the previous one could not certify: the screening kernel (float16 tensor-core
 bounds, one exact candidate per family; `leech_screen_triton`) over all tokens, the screening
-kernel with more candidates, the survivor kernel (exact int8 bounds, float32 decisions with a
-certified margin; `leech_search_triton`), and a float64 brute force of B for the rest (true near
+kernel with more candidates, the survivor kernel (exact int8 bounds, decisions with a certified
+margin in float32, then in float64; `leech_search_triton`), and a float64 brute force of B for the rest (true near
 ties, exact ties, overflowing survivor lists; `leech_brute_force_triton`). No host
 synchronisation when check_finite=False (docs/search.md).
 """
@@ -43,7 +43,7 @@ class KernelConfig:
     screen_candidates: int = 4  # candidates per family of the second screening pass (1..4)
     screen_block_tokens: int = 64  # tokens per screening program
     screen_block_codewords: int = 64  # codeword columns per float16 dot tile
-    screen_block_octads: int = 64  # octads per float16 dot tile
+    screen_block_octads: int = 32  # octads per float16 dot tile
     screen_top: int = 8  # coordinates moved in the screening codeword bound
     screen_bottom: int = 8  # smallest coordinates in the screening octad bound
     screen_warps: int = 4
@@ -169,8 +169,8 @@ def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
 def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
     """The CUDA stages (docs/search.md) as functions of the index buffer (int64 (N,)): screening
     with one candidate over all tokens, screening with `config.screen_candidates` candidates
-    (`config.screen_stages` screening passes in all), the survivor kernel, and the float64 brute
-    force, each on the tokens the previous stage left uncertain. Stage k writes -k where it cannot
+    (`config.screen_stages` screening passes in all), the survivor kernel with float32 and then
+    float64 decisions, and the float64 brute force, each on the tokens the previous stage left uncertain. Stage k writes -k where it cannot
     certify; the brute force decides every token it gets.
 
     Each later stage takes its tokens from a list gathered with `torch.nonzero_static` at the full
@@ -184,7 +184,8 @@ def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
     n_tokens = flat_N24.shape[0]
     kernels = [partial(screen, flat_N24, tables, config, candidates=1),
                partial(screen, flat_N24, tables, config, candidates=config.screen_candidates)]
-    kernels = kernels[:config.screen_stages] + [partial(launch, flat_N24, tables, config)]
+    kernels = kernels[:config.screen_stages] + [partial(launch, flat_N24, tables, config, precise=False),
+                                                partial(launch, flat_N24, tables, config, precise=True)]
 
     def stage(mark: int, kernel, indices_N: Tensor) -> None:
         if mark == 1:

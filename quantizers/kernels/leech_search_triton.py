@@ -2,7 +2,8 @@
 
 A persistent grid of programs walks over blocks of BLOCK_T tokens. Per block (docs/search.md):
 1. z is loaded and scaled by an exact power of two so that max|z_i| ∈ [0.5, 1) ("unit" scale,
-   float32). The decision scores are float32 at unit scale.
+   float32). The decision scores are float32 at unit scale, or float64 at the input scale when
+   PRECISE (the mode used to re-run the few tokens that float32 cannot certify).
 2. Pair shape: best and runner-up from the three largest |z_i| start the running top two.
 3. Octads, two passes of exact int8 dots round(127·|z|) × membership: the first gives a rigorous
    lower bound of the best score (1.5·Σ or 2·Σ by sign parity), the second keeps the octads whose
@@ -36,6 +37,7 @@ _PAIR_OFFSET = tl.constexpr(195456)
 _QUANT = tl.constexpr(0.5 / 127 + 2.0**-20)  # |q/127 − v| for q = floor(127·v + 0.5), |v| ≤ 1
 _SLACK_UNIT = tl.constexpr(2.0**-17)  # float32 error allowance per score, relative to Σ|z| at unit scale
 _MARGIN_FLOAT32 = tl.constexpr(2.0**-15)  # decision margin of float32 scores, relative to Σ|z|
+_MARGIN_FLOAT64 = tl.constexpr(2.0**-40)  # decision margin of float64 scores, relative to Σ|z|
 _INF = tl.constexpr(float("inf"))
 
 
@@ -200,7 +202,7 @@ def _leech_search_kernel(
     z_ptr, index_ptr, slots_ptr, n_tokens, ids_ptr, n_ids,
     codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
     BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
-    SLOTS: tl.constexpr, TOP: tl.constexpr, GATHERED: tl.constexpr,
+    SLOTS: tl.constexpr, TOP: tl.constexpr, PRECISE: tl.constexpr, GATHERED: tl.constexpr,
     UNCERTAIN: tl.constexpr,
 ):
     lanes = tl.arange(0, BLOCK_T)
@@ -214,8 +216,16 @@ def _leech_search_kernel(
             unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
             magnitude = tl.abs(unit)
             slack = _SLACK_UNIT * tl.sum(magnitude, axis=1) + 2.0**-100
-            margin = _MARGIN_FLOAT32 * tl.sum(magnitude, axis=1) + 2.0**-100
-            best, runner_up, best_index = _pair_group(unit, columns)
+            if PRECISE:  # decisions in float64 at the input scale
+                exact = _widen(raw)
+                margin = _MARGIN_FLOAT64 * tl.sum(tl.abs(exact), axis=1) + 2.0**-1000
+                to_unit = first * second
+            else:  # decisions in float32 at unit scale
+                exact = unit
+                margin = _MARGIN_FLOAT32 * tl.sum(magnitude, axis=1) + 2.0**-100
+                to_unit = first * 0.0 + 1.0
+
+            best, runner_up, best_index = _pair_group(exact, columns)
 
             moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
             moved_q = tl.floor(moved * 127.0 + 0.5).to(tl.int8)
@@ -223,7 +233,7 @@ def _leech_search_kernel(
             negative_q = (unit < 0).to(tl.int8)
 
             # Octads, pass 1: a lower bound of the best octad score; pass 2: the survivors reaching it.
-            lower = best - slack
+            lower = (best * to_unit).to(tl.float32) - slack
             for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
                 octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
                 low = tl.where(odd, 1.5, 2.0) * (sums - 8 * _QUANT) - slack[:, None]
@@ -240,13 +250,13 @@ def _leech_search_kernel(
             for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
                 valid = live & (slot < count)
                 octad = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
-                group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, valid, columns)
+                group_best, group_second, group_index = _solve_octad(exact, octad_masks_ptr, octad, valid, columns)
                 best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
                                                      group_index, valid)
             tl.debug_barrier()
 
             # Codewords c < 2048 and their complements 4095 − c: bound ±d + K with d = z'·s(c) (int8 dot).
-            lower = tl.maximum(lower, best - slack)
+            lower = tl.maximum(lower, (best * to_unit).to(tl.float32) - slack)
             threshold = tl.ceil(127.0 * (lower - 3.0 * slack - constant - _DIM * _QUANT) - 1.0).to(tl.int32)
             overflow = overflow | (threshold <= 0)  # then c and its complement could both survive
             count = tl.zeros([BLOCK_T], dtype=tl.int32)
@@ -262,7 +272,7 @@ def _leech_search_kernel(
             for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
                 valid = live & (slot < count)
                 codeword = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
-                group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, valid,
+                group_best, group_second, group_index = _solve_codeword(exact, codeword_masks_ptr, codeword, valid,
                                                                         columns)
                 best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
                                                      group_index, valid)
@@ -289,12 +299,13 @@ def check_output(out_N: torch.Tensor | None, n_tokens: int, device: torch.device
     return out_N
 
 
-def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *,
+def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, precise: bool,
            out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
            uncertain: int = -1) -> torch.Tensor:
     """Run the kernel on a contiguous (N, 24) tensor: int64 indices, `uncertain` where it could not certify.
 
-    The indices are written into out_N (contiguous int64 (N,)) when given. With token_ids_K, only those tokens are searched and
+    precise=False decides in float32 (fast); precise=True in float64. The indices are written into
+    out_N (contiguous int64 (N,)) when given. With token_ids_K, only those tokens are searched and
     written (ids equal to N are padding). Scratch besides the output: programs·block_tokens·slots
     int16 survivor slots, independent of N.
     """
@@ -313,7 +324,7 @@ def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *,
         z_N24, out_N, slots, n_tokens, out_N if token_ids_K is None else token_ids_K, n_ids,
         tables.codeword_signs, tables.codeword_masks, tables.octad_members, tables.octad_masks,
         BLOCK_T=config.block_tokens, BLOCK_C=config.block_codewords, BLOCK_O=config.block_octads,
-        SLOTS=config.slots, TOP=config.top, GATHERED=token_ids_K is not None,
+        SLOTS=config.slots, TOP=config.top, PRECISE=precise, GATHERED=token_ids_K is not None,
         UNCERTAIN=uncertain, num_warps=config.num_warps,
     )
     return out_N
