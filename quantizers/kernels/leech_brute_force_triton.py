@@ -35,35 +35,38 @@ def coordinate_table(device: torch.device) -> torch.Tensor:
 @triton.jit
 def _brute_force_kernel(z_ptr, index_ptr, n_tokens, ids_ptr, n_ids, table_ptr, BLOCK_V: tl.constexpr):
     vectors = tl.arange(0, BLOCK_V)
-    for slot in range(tl.program_id(0), n_ids, tl.num_programs(0)):
-        token = tl.load(ids_ptr + slot)
-        if token < n_tokens:
-            best = tl.full([], -float("inf"), tl.float64)
-            best_index = tl.full([], 0, tl.int32)
-            for start in range(0, _COLUMNS, BLOCK_V):
-                total = tl.zeros([BLOCK_V], dtype=tl.float64)
-                for i in tl.static_range(24):
-                    z_i = tl.load(z_ptr + token * _DIM + i).to(tl.float64)
-                    three = (z_i + z_i) + z_i
-                    x = tl.load(table_ptr + i * _COLUMNS + start + vectors).to(tl.float64)
-                    product = tl.where(x == 3.0, three, tl.where(x == -3.0, -three, x * z_i))
-                    if i == 0:
-                        total = product
-                    else:
-                        total = total + product
-                total = tl.where((start + vectors < _NUM_VECTORS) & (total == total), total, -float("inf"))  # nan rows
-                tile_best = tl.max(total, axis=0)
-                at = tl.argmax(total, axis=0, tie_break_left=True)
-                better = tile_best > best  # strict: an equal later score keeps the lower index
-                best_index = tl.where(better, start + at, best_index)
-                best = tl.where(better, tile_best, best)
-            tl.store(index_ptr + token, best_index.to(tl.int64))
+    slot = tl.program_id(0)
+    token = tl.load(ids_ptr + slot, mask=slot < n_ids, other=n_tokens)
+    while token < n_tokens:  # padding (id N) fills the tail of the list: stop at the first
+        best = tl.full([], -float("inf"), tl.float64)
+        best_index = tl.full([], 0, tl.int32)
+        for start in range(0, _COLUMNS, BLOCK_V):
+            total = tl.zeros([BLOCK_V], dtype=tl.float64)
+            for i in tl.static_range(24):
+                z_i = tl.load(z_ptr + token * _DIM + i).to(tl.float64)
+                three = (z_i + z_i) + z_i
+                x = tl.load(table_ptr + i * _COLUMNS + start + vectors).to(tl.float64)
+                product = tl.where(x == 3.0, three, tl.where(x == -3.0, -three, x * z_i))
+                if i == 0:
+                    total = product
+                else:
+                    total = total + product
+            total = tl.where((start + vectors < _NUM_VECTORS) & (total == total), total, -float("inf"))  # nan rows
+            tile_best = tl.max(total, axis=0)
+            at = tl.argmax(total, axis=0, tie_break_left=True)
+            better = tile_best > best  # strict: an equal later score keeps the lower index
+            best_index = tl.where(better, start + at, best_index)
+            best = tl.where(better, tile_best, best)
+        tl.store(index_ptr + token, best_index.to(tl.int64))
+        slot += tl.num_programs(0)
+        token = tl.load(ids_ptr + slot, mask=slot < n_ids, other=n_tokens)
 
 
 def brute_force(z_N24: torch.Tensor, *, out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
                 block_vectors: int = 4096, programs: int | None = None) -> torch.Tensor:
     """argmax of B(x, z) over the minimal vectors for a contiguous (N, 24) tensor (int64 indices), or
-    only for the tokens listed in token_ids_K (ids equal to N are padding), written into out_N."""
+    only for the tokens listed in token_ids_K (ids equal to N are padding and must fill the tail of
+    the list), written into out_N."""
     if token_ids_K is not None:
         check_token_ids(token_ids_K, out_N)
     n_tokens = z_N24.shape[0]

@@ -16,8 +16,8 @@ A persistent grid of programs walks over blocks of BLOCK_T tokens. Per block (do
    rounding, docs/search.md) and no survivor list overflowed; otherwise the token gets -1.
    Non-finite rows are never certified (their margin is inf or nan). In the search it runs after
    the screening kernel (leech_screen_triton), on the tokens that one could not certify.
-GATHERED mode takes the tokens from a list of ids instead (ids ≥ N are padding: a block of padding
-is skipped, so a list padded to N costs little), writes their indices in place and marks the
+GATHERED mode takes the tokens from a list of ids instead (ids ≥ N are padding and fill the tail of
+the list; each program stops at its first block of padding, so a list padded to N costs little), writes their indices in place and marks the
 tokens it cannot certify UNCERTAIN.
 """
 from __future__ import annotations
@@ -208,78 +208,80 @@ def _leech_search_kernel(
     lanes = tl.arange(0, BLOCK_T)
     columns = tl.arange(0, 32)
     slot_rows = slots_ptr + (tl.program_id(0) * BLOCK_T + lanes).to(tl.int64) * SLOTS
-    for block in range(tl.program_id(0), tl.cdiv(n_ids, BLOCK_T), tl.num_programs(0)):
+    block = tl.program_id(0)
+    tokens, live = _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED)
+    while tl.max(live.to(tl.int32), axis=0) > 0:  # padding ids fill the tail of a list: stop at them
+        raw = _load_tokens(z_ptr, tokens, live, columns)
+        first, second = _power_of_two_factors(raw)
+        unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
+        magnitude = tl.abs(unit)
+        slack = _SLACK_UNIT * tl.sum(magnitude, axis=1) + 2.0**-100
+        if PRECISE:  # decisions in float64 at the input scale
+            exact = _widen(raw)
+            margin = _MARGIN_FLOAT64 * tl.sum(tl.abs(exact), axis=1) + 2.0**-1000
+            to_unit = first * second
+        else:  # decisions in float32 at unit scale
+            exact = unit
+            margin = _MARGIN_FLOAT32 * tl.sum(magnitude, axis=1) + 2.0**-100
+            to_unit = first * 0.0 + 1.0
+
+        best, runner_up, best_index = _pair_group(exact, columns)
+
+        moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
+        moved_q = tl.floor(moved * 127.0 + 0.5).to(tl.int8)
+        magnitude_q = tl.floor(magnitude * 127.0 + 0.5).to(tl.int8)
+        negative_q = (unit < 0).to(tl.int8)
+
+        # Octads, pass 1: a lower bound of the best octad score; pass 2: the survivors reaching it.
+        lower = (best * to_unit).to(tl.float32) - slack
+        for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
+            octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
+            low = tl.where(odd, 1.5, 2.0) * (sums - 8 * _QUANT) - slack[:, None]
+            lower = tl.maximum(lower, tl.max(tl.where((octads < _NUM_OCTADS)[None, :], low, -_INF), axis=1))
+        count = tl.zeros([BLOCK_T], dtype=tl.int32)
+        for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
+            octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
+            upper = 2.0 * (sums + 8 * _QUANT) + slack[:, None]
+            survive = (upper >= (lower - 2.0 * slack)[:, None]) & (octads < _NUM_OCTADS)[None, :]
+            count = _append_survivors(slot_rows, count, survive & live[:, None],
+                                      tl.broadcast_to(octads[None, :], sums.shape), SLOTS)
+        overflow = count > SLOTS
+        tl.debug_barrier()
+        for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
+            valid = live & (slot < count)
+            octad = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
+            group_best, group_second, group_index = _solve_octad(exact, octad_masks_ptr, octad, valid, columns)
+            best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                                 group_index, valid)
+        tl.debug_barrier()
+
+        # Codewords c < 2048 and their complements 4095 − c: bound ±d + K with d = z'·s(c) (int8 dot).
+        lower = tl.maximum(lower, (best * to_unit).to(tl.float32) - slack)
+        threshold = tl.ceil(127.0 * (lower - 3.0 * slack - constant - _DIM * _QUANT) - 1.0).to(tl.int32)
+        overflow = overflow | (threshold <= 0)  # then c and its complement could both survive
+        count = tl.zeros([BLOCK_T], dtype=tl.int32)
+        for first_codeword in range(0, _NUM_CODEWORDS // 2, BLOCK_C):
+            codewords = first_codeword + tl.arange(0, BLOCK_C)
+            signs = tl.load(codeword_signs_ptr + columns[:, None] * (_NUM_CODEWORDS // 2) + codewords[None, :])
+            bound = tl.dot(moved_q, signs, out_dtype=tl.int32)
+            survive = (tl.abs(bound) >= threshold[:, None]) & (threshold > 0)[:, None] & live[:, None]
+            ids = tl.where(bound > 0, codewords[None, :], _NUM_CODEWORDS - 1 - codewords[None, :])
+            count = _append_survivors(slot_rows, count, survive, ids, SLOTS)
+        overflow = overflow | (count > SLOTS)
+        tl.debug_barrier()
+        for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
+            valid = live & (slot < count)
+            codeword = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
+            group_best, group_second, group_index = _solve_codeword(exact, codeword_masks_ptr, codeword, valid,
+                                                                    columns)
+            best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                                 group_index, valid)
+        tl.debug_barrier()
+
+        certain = (runner_up < best - margin) & ~overflow
+        tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
+        block += tl.num_programs(0)
         tokens, live = _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED)
-        if tl.max(live.to(tl.int32), axis=0) > 0:  # a block of padding ids is skipped
-            raw = _load_tokens(z_ptr, tokens, live, columns)
-            first, second = _power_of_two_factors(raw)
-            unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
-            magnitude = tl.abs(unit)
-            slack = _SLACK_UNIT * tl.sum(magnitude, axis=1) + 2.0**-100
-            if PRECISE:  # decisions in float64 at the input scale
-                exact = _widen(raw)
-                margin = _MARGIN_FLOAT64 * tl.sum(tl.abs(exact), axis=1) + 2.0**-1000
-                to_unit = first * second
-            else:  # decisions in float32 at unit scale
-                exact = unit
-                margin = _MARGIN_FLOAT32 * tl.sum(magnitude, axis=1) + 2.0**-100
-                to_unit = first * 0.0 + 1.0
-
-            best, runner_up, best_index = _pair_group(exact, columns)
-
-            moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
-            moved_q = tl.floor(moved * 127.0 + 0.5).to(tl.int8)
-            magnitude_q = tl.floor(magnitude * 127.0 + 0.5).to(tl.int8)
-            negative_q = (unit < 0).to(tl.int8)
-
-            # Octads, pass 1: a lower bound of the best octad score; pass 2: the survivors reaching it.
-            lower = (best * to_unit).to(tl.float32) - slack
-            for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
-                octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
-                low = tl.where(odd, 1.5, 2.0) * (sums - 8 * _QUANT) - slack[:, None]
-                lower = tl.maximum(lower, tl.max(tl.where((octads < _NUM_OCTADS)[None, :], low, -_INF), axis=1))
-            count = tl.zeros([BLOCK_T], dtype=tl.int32)
-            for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
-                octads, sums, odd = _octad_sums(magnitude_q, negative_q, octad_members_ptr, first_octad, columns, BLOCK_O)
-                upper = 2.0 * (sums + 8 * _QUANT) + slack[:, None]
-                survive = (upper >= (lower - 2.0 * slack)[:, None]) & (octads < _NUM_OCTADS)[None, :]
-                count = _append_survivors(slot_rows, count, survive & live[:, None],
-                                          tl.broadcast_to(octads[None, :], sums.shape), SLOTS)
-            overflow = count > SLOTS
-            tl.debug_barrier()
-            for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
-                valid = live & (slot < count)
-                octad = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
-                group_best, group_second, group_index = _solve_octad(exact, octad_masks_ptr, octad, valid, columns)
-                best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                                     group_index, valid)
-            tl.debug_barrier()
-
-            # Codewords c < 2048 and their complements 4095 − c: bound ±d + K with d = z'·s(c) (int8 dot).
-            lower = tl.maximum(lower, (best * to_unit).to(tl.float32) - slack)
-            threshold = tl.ceil(127.0 * (lower - 3.0 * slack - constant - _DIM * _QUANT) - 1.0).to(tl.int32)
-            overflow = overflow | (threshold <= 0)  # then c and its complement could both survive
-            count = tl.zeros([BLOCK_T], dtype=tl.int32)
-            for first_codeword in range(0, _NUM_CODEWORDS // 2, BLOCK_C):
-                codewords = first_codeword + tl.arange(0, BLOCK_C)
-                signs = tl.load(codeword_signs_ptr + columns[:, None] * (_NUM_CODEWORDS // 2) + codewords[None, :])
-                bound = tl.dot(moved_q, signs, out_dtype=tl.int32)
-                survive = (tl.abs(bound) >= threshold[:, None]) & (threshold > 0)[:, None] & live[:, None]
-                ids = tl.where(bound > 0, codewords[None, :], _NUM_CODEWORDS - 1 - codewords[None, :])
-                count = _append_survivors(slot_rows, count, survive, ids, SLOTS)
-            overflow = overflow | (count > SLOTS)
-            tl.debug_barrier()
-            for slot in range(0, tl.minimum(tl.max(count), SLOTS)):
-                valid = live & (slot < count)
-                codeword = tl.load(slot_rows + slot, mask=valid, other=0, cache_modifier=".cg").to(tl.int32)
-                group_best, group_second, group_index = _solve_codeword(exact, codeword_masks_ptr, codeword, valid,
-                                                                        columns)
-                best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                                     group_index, valid)
-            tl.debug_barrier()
-
-            certain = (runner_up < best - margin) & ~overflow
-            tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
 
 
 def check_token_ids(token_ids_K: torch.Tensor, out_N: torch.Tensor | None) -> None:
@@ -306,7 +308,8 @@ def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, p
 
     precise=False decides in float32 (fast); precise=True in float64. The indices are written into
     out_N (contiguous int64 (N,)) when given. With token_ids_K, only those tokens are searched and
-    written (ids equal to N are padding). Scratch besides the output: programs·block_tokens·slots
+    written (ids equal to N are padding and must fill the tail of the list, as `torch.nonzero_static`
+    leaves them). Scratch besides the output: programs·block_tokens·slots
     int16 survivor slots, independent of N.
     """
     n_tokens = z_N24.shape[0]
