@@ -14,7 +14,7 @@ import torch
 
 from lattices.leech_search import nearest_minimal
 from quantizers.kernels.leech_search import KernelConfig, kernel_tables, leech_nearest_minimal
-from tests.search_reference import adversarial_inputs, blas_argmax, sequential_argmax
+from tests.search_reference import blas_argmax
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ import triton
 import triton.language as tl
 
 from lattices import leech
-from quantizers.kernels.leech_search_triton import check_output, check_token_ids
+from quantizers.kernels.leech_search_triton import run_arguments
 
 _DIM = tl.constexpr(24)
 _NUM_VECTORS = tl.constexpr(196560)
@@ -67,10 +67,8 @@ def brute_force(z_N24: torch.Tensor, *, out_N: torch.Tensor | None = None, token
     """argmax of B(x, z) over the minimal vectors for a contiguous (N, 24) tensor (int64 indices), or
     only for the tokens listed in token_ids_K (ids equal to N are padding and must fill the tail of
     the list), written into out_N."""
-    if token_ids_K is not None:
-        check_token_ids(token_ids_K, out_N)
     n_tokens = z_N24.shape[0]
-    out_N = check_output(out_N, n_tokens, z_N24.device)
+    out_N, token_ids_K, _ = run_arguments(z_N24, out_N, token_ids_K, uncertain=-1)
     if block_vectors < 16 or block_vectors & (block_vectors - 1) or _TABLE_COLUMNS % block_vectors:
         raise ValueError(f"block_vectors must be a power of two in [16, 65536], got {block_vectors}")
     ids_K = torch.arange(n_tokens, device=z_N24.device) if token_ids_K is None else token_ids_K

@@ -35,8 +35,7 @@ from quantizers.kernels.leech_search_triton import (
     _solve_codeword,
     _solve_octad,
     _widen,
-    check_output,
-    check_token_ids,
+    run_arguments,
 )
 
 _DIM = tl.constexpr(24)
@@ -93,6 +92,13 @@ def _take_largest(best, best_offset):
     at = tl.argmax(best, axis=1)
     taken = positions == at[:, None]
     return tl.sum(tl.where(taken, best_offset, 0), axis=1) + at, tl.where(taken, -_INF, best)
+
+
+@triton.jit
+def _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best, runner_up, best_index):
+    """Solve each token's codeword group exactly and merge it into the running top two."""
+    group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
+    return _merge(best, runner_up, best_index, group_best, group_second, group_index, live)
 
 
 @triton.jit
@@ -166,13 +172,10 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
     for rank in tl.static_range(CANDIDATES):
         codeword, best_c = _take_largest(best_c, offset_c)
         octad, best_o = _take_largest(best_o, offset_o)
-        group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
-        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                             group_index, live)
-        group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, _NUM_CODEWORDS - 1 - codeword,
-                                                                live, columns)
-        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                             group_index, live)
+        best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best,
+                                                    runner_up, best_index)
+        best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, _NUM_CODEWORDS - 1 - codeword, live,
+                                                    columns, best, runner_up, best_index)
         group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
         best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
                                              group_index, live)
@@ -190,13 +193,8 @@ def screen(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, c
     out_N and token_ids_K as in `leech_search_triton.launch`."""
     if candidates not in (1, 2, 3, 4):
         raise ValueError(f"candidates must lie in 1..4, got {candidates}")
-    if token_ids_K is not None:
-        check_token_ids(token_ids_K, out_N)
     n_tokens = z_N24.shape[0]
-    out_N = check_output(out_N, n_tokens, z_N24.device)
-    if uncertain >= 0:
-        raise ValueError(f"uncertain must be negative, got {uncertain}")
-    n_ids = n_tokens if token_ids_K is None else token_ids_K.shape[0]
+    out_N, token_ids_K, n_ids = run_arguments(z_N24, out_N, token_ids_K, uncertain)
     if n_ids == 0:
         return out_N
     _leech_screen_kernel[(triton.cdiv(n_ids, config.screen_block_tokens),)](

@@ -181,7 +181,6 @@ def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
     from quantizers.kernels.leech_search_triton import launch
 
     tables = kernel_tables(flat_N24.device)
-    n_tokens = flat_N24.shape[0]
     kernels = [partial(screen, flat_N24, tables, config, candidates=1),
                partial(screen, flat_N24, tables, config, candidates=config.screen_candidates)]
     kernels = kernels[:config.screen_stages] + [partial(launch, flat_N24, tables, config, precise=False),

@@ -284,21 +284,23 @@ def _leech_search_kernel(
         tokens, live = _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED)
 
 
-def check_token_ids(token_ids_K: torch.Tensor, out_N: torch.Tensor | None) -> None:
-    """A gathered run needs an int64 id list on the output's device and the output to write into."""
+def run_arguments(z_N24: torch.Tensor, out_N: torch.Tensor | None, token_ids_K: torch.Tensor | None,
+                  uncertain: int) -> tuple[torch.Tensor, torch.Tensor | None, int]:
+    """Check the arguments shared by the kernels' launchers: returns (the output, given or new,
+    the id list or None, the number of ids to visit). A gathered run (token_ids_K) needs out_N."""
+    n_tokens = z_N24.shape[0]
+    if token_ids_K is not None:
+        if out_N is None:
+            raise ValueError("token_ids needs out_N, the indices to write into")
+        if token_ids_K.dtype != torch.int64 or token_ids_K.ndim != 1 or not token_ids_K.is_contiguous():
+            raise ValueError("token_ids must be a contiguous one-dimensional int64 tensor")
     if out_N is None:
-        raise ValueError("token_ids needs out_N, the indices to write into")
-    if token_ids_K.dtype != torch.int64 or token_ids_K.ndim != 1 or not token_ids_K.is_contiguous():
-        raise ValueError("token_ids must be a contiguous one-dimensional int64 tensor")
-
-
-def check_output(out_N: torch.Tensor | None, n_tokens: int, device: torch.device) -> torch.Tensor:
-    """The given output (contiguous int64 (N,)) or a new one."""
-    if out_N is None:
-        return torch.empty(n_tokens, dtype=torch.int64, device=device)
-    if out_N.shape != (n_tokens,) or out_N.dtype != torch.int64 or not out_N.is_contiguous():
+        out_N = torch.empty(n_tokens, dtype=torch.int64, device=z_N24.device)
+    elif out_N.shape != (n_tokens,) or out_N.dtype != torch.int64 or not out_N.is_contiguous():
         raise ValueError(f"out_N must be a contiguous int64 tensor of shape ({n_tokens},)")
-    return out_N
+    if uncertain >= 0:
+        raise ValueError(f"uncertain must be negative, got {uncertain}")
+    return out_N, token_ids_K, n_tokens if token_ids_K is None else token_ids_K.shape[0]
 
 
 def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, precise: bool,
@@ -309,16 +311,11 @@ def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, p
     precise=False decides in float32 (fast); precise=True in float64. The indices are written into
     out_N (contiguous int64 (N,)) when given. With token_ids_K, only those tokens are searched and
     written (ids equal to N are padding and must fill the tail of the list, as `torch.nonzero_static`
-    leaves them). Scratch besides the output: programs·block_tokens·slots
+    leaves them; ids are not range-checked, which would need a host synchronisation). Scratch besides the output: programs·block_tokens·slots
     int16 survivor slots, independent of N.
     """
     n_tokens = z_N24.shape[0]
-    if token_ids_K is not None:
-        check_token_ids(token_ids_K, out_N)
-    out_N = check_output(out_N, n_tokens, z_N24.device)
-    if uncertain >= 0:
-        raise ValueError(f"uncertain must be negative, got {uncertain}")
-    n_ids = n_tokens if token_ids_K is None else token_ids_K.shape[0]
+    out_N, token_ids_K, n_ids = run_arguments(z_N24, out_N, token_ids_K, uncertain)
     if n_ids == 0:
         return out_N
     programs = min(triton.cdiv(n_ids, config.block_tokens), config.programs(z_N24.device))
