@@ -89,7 +89,7 @@ def test_unknown_backend_raises():
 _INTERPRETED_RUN = """
 import json, numpy as np, torch
 from lattices.leech_search import nearest_minimal
-from quantizers.kernels.leech_search import KernelConfig, kernel_tables, leech_nearest_minimal
+from quantizers.kernels.leech_search import KernelConfig, TokenList, kernel_tables, leech_nearest_minimal
 from quantizers.kernels.leech_brute_force_triton import brute_force
 from quantizers.kernels.leech_screen_triton import screen
 from quantizers.kernels.leech_search_triton import launch
@@ -116,23 +116,39 @@ for name, z in batches.items():
     entry["final"] = bool((leech_nearest_minimal(z, backend="triton", config=config).numpy() == expected).all())
     report[name] = entry
 ties = batches["float64 ties"].numpy()
-report["brute force = B"] = bool((brute_force(batches["float64 ties"], block_vectors=16384).numpy()
-                                  == sequential_argmax(ties)).all())
+report["brute force = B"] = [bool((brute_force(batches["float64 ties"], block_vectors=16384, programs=programs).numpy()
+                                   == sequential_argmax(ties)).all()) for programs in (3, 1000)]  # alone, shared
 tiny = KernelConfig(block_tokens=16, slots=1)
 z = batches["float32"][:16]
 report["slots=1"] = [int((launch(z, tables, tiny, precise=False) < 0).sum()),
                      bool((leech_nearest_minimal(z, backend="triton", config=tiny).numpy() == nearest_minimal(z.numpy())).all())]
 z = batches["float32"]
 expected = nearest_minimal(z.numpy())
-ids = torch.tensor([5, 17, 33, 40, 40], dtype=torch.int64)  # 40 = N: padding
+def listed(*ids):  # a TokenList with room for 40 tokens; entries past the count are garbage
+    room = torch.full((40,), 123456, dtype=torch.int32)
+    room[:len(ids)] = torch.tensor(ids, dtype=torch.int32)
+    return TokenList(room, torch.tensor([len(ids)], dtype=torch.int64))
 out = torch.full((40,), -7, dtype=torch.int64)
-screen(z, tables, config, out_N=out, token_ids_K=ids, uncertain=-3)
-launch(z, tables, config, precise=False, out_N=out, token_ids_K=torch.tensor([6, 40]))
-brute_force(z, out_N=out, token_ids_K=torch.tensor([40, 9]), block_vectors=16384)
+leftovers = listed()
+screen(z, tables, config, out_N=out, tokens=listed(5, 17, 33, 2, 11, 29, 38, 0), leftovers=leftovers, uncertain=-3)
+launch(z, tables, config, precise=False, out_N=out, tokens=listed(6))
+brute_force(z, out_N=out, tokens=listed(9), block_vectors=16384)
 written = out.numpy()
+marked = sorted(np.flatnonzero(written == -3).tolist())
 report["gathered"] = [sorted(np.flatnonzero(written != -7).tolist()),
-                      bool(all(written[i] in (expected[i], -3) for i in (5, 17, 33))),
-                      bool(written[6] == expected[6] and written[9] == expected[9])]
+                      bool(all(written[i] in (expected[i], -3) for i in (5, 17, 33, 2, 11, 29, 38, 0))),
+                      bool(written[6] == expected[6] and written[9] == expected[9]),
+                      sorted(leftovers.ids[:int(leftovers.count)].tolist()) == marked]
+before = int(leftovers.count)
+screen(z, tables, config, out_N=out, tokens=listed(), leftovers=leftovers)  # an empty list: nothing happens
+report["empty list"] = [bool((out.numpy() == written).all()), int(leftovers.count) == before]
+heavy = torch.from_numpy(rng.standard_normal((40, 24)).astype(np.float32))
+equal = adversarial_inputs(rng)["all |z_i| equal"]  # exact ties: never certified
+heavy[:3 * len(equal):3] = torch.from_numpy(equal.astype(np.float32))
+all_left = listed()
+launch(heavy, tables, config, precise=False, leftovers=all_left)  # many uncertain tokens in several blocks
+indices = launch(heavy, tables, config, precise=False)
+report["appended all"] = sorted(all_left.ids[:int(all_left.count)].tolist()) == np.flatnonzero(indices.numpy() < 0).tolist()
 broken = batches["float32"].clone()
 broken[3, 5], broken[7, 0], broken[8] = float("nan"), float("inf"), -float("inf")
 got = leech_nearest_minimal(broken, backend="triton", config=config, check_finite=False).numpy()
@@ -185,10 +201,12 @@ def test_triton_kernel_in_interpreter_matches_numba():
     assert report["float32"]["survivor"][0] == 40  # Gaussian inputs: all certified by the survivor kernel
     assert 30 <= report["float32"]["screen1"][0] <= report["float32"]["screen4"][0]  # ≈ 95 % with one candidate
     assert report["float64 ties"]["screen4"][0] < 18  # exact ties: some tokens need the brute force
-    assert report["brute force = B"]
+    assert report["brute force = B"] == [True, True]  # one program per token, and tiles shared by programs
     overflowed, final_ok = report["slots=1"]
     assert overflowed > 0 and final_ok
-    assert report["gathered"] == [[5, 6, 9, 17, 33], True, True]  # only the listed tokens are written
+    assert report["gathered"] == [[0, 2, 5, 6, 9, 11, 17, 29, 33, 38], True, True, True]  # only listed tokens
+    assert report["empty list"] == [True, True]
+    assert report["appended all"]  # the leftover list holds exactly the tokens marked uncertain
     assert report["non-finite"] == [True, True]  # in range, and the finite rows are unaffected
     assert report["syncs check_finite=True"] == ["item"]
     assert report["syncs check_finite=False"] == []

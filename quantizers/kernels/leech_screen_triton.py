@@ -23,10 +23,12 @@ import torch
 import triton
 import triton.language as tl
 
-from quantizers.kernels.leech_search import KernelConfig, KernelTables
+from quantizers.kernels.leech_search import KernelConfig, KernelTables, TokenList
 from quantizers.kernels.leech_search_triton import (
     _MARGIN_FLOAT32,
+    _append_tokens,
     _block_tokens,
+    _listed_count,
     _load_tokens,
     _merge,
     _moved_codeword_bound,
@@ -35,6 +37,7 @@ from quantizers.kernels.leech_search_triton import (
     _solve_codeword,
     _solve_octad,
     _widen,
+    list_pointers,
     run_arguments,
 )
 
@@ -76,6 +79,29 @@ def _bottom_bound(magnitude, columns, BOTTOM: tl.constexpr):
 
 
 @triton.jit
+def _track_tiles(values, offset, best, tile_best, tile_offset, tile_second):
+    """One-candidate tracking: fold a (BLOCK_T, width) tile of bounds (ids offset + column) into the
+    largest bound per column position (one max per element), and per row the largest and second
+    largest tile maxima with the offset of the largest tile."""
+    row = tl.max(values, axis=1)
+    tile_second = tl.maximum(tile_second, tl.minimum(row, tile_best))
+    tile_offset = tl.where(row > tile_best, offset, tile_offset)
+    return tl.maximum(best, values), tl.maximum(tile_best, row), tile_offset, tile_second
+
+
+@triton.jit
+def _single_candidate(best, tile_offset, tile_second):
+    """The id of the bound that `_track_tiles` saw largest (tile of the largest tile maximum,
+    position of the largest column maximum) and an upper bound of every other bound: a column in
+    another tile is at most the second tile maximum, one in the same tile at most the largest
+    bound of its position."""
+    positions = tl.arange(0, best.shape[1])[None, :]
+    at = tl.argmax(best, axis=1)
+    others = tl.max(tl.where(positions == at[:, None], -_INF, best), axis=1)
+    return tile_offset + at, tl.maximum(tile_second, others)
+
+
+@triton.jit
 def _track(values, offset, best, best_offset, second):
     """Fold a (BLOCK_T, width) tile of bounds (ids offset + column) into running per-column state:
     the largest bound seen in each column position, the offset of its tile, and the largest of the
@@ -103,18 +129,45 @@ def _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best, runne
 
 @triton.jit
 def _leech_screen_kernel(
-    z_ptr, index_ptr, n_tokens, ids_ptr, n_ids,
+    z_ptr, index_ptr, n_tokens, ids_ptr, count_ptr, next_ids_ptr, next_count_ptr,
     codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
     BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
     TOP: tl.constexpr, BOTTOM: tl.constexpr, CANDIDATES: tl.constexpr, GATHERED: tl.constexpr,
-    UNCERTAIN: tl.constexpr,
+    APPEND: tl.constexpr, UNCERTAIN: tl.constexpr,
 ):
     columns = tl.arange(0, 32)
-    tokens, live = _block_tokens(ids_ptr, tl.program_id(0), tl.arange(0, BLOCK_T), n_tokens, n_ids, GATHERED)
-    if tl.max(live.to(tl.int32), axis=0) > 0:  # a block of padding ids is skipped
-        _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
-                      octad_members_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O, TOP, BOTTOM, CANDIDATES,
-                      UNCERTAIN)
+    n_ids = _listed_count(count_ptr, n_tokens, GATHERED)
+    block = tl.program_id(0)
+    while block * BLOCK_T < n_ids:  # one block per program over all tokens; a persistent walk over a list
+        tokens, live = _block_tokens(ids_ptr, block, tl.arange(0, BLOCK_T), n_tokens, n_ids, GATHERED)
+        uncertain = _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
+                                  octad_members_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O, TOP, BOTTOM,
+                                  CANDIDATES, UNCERTAIN)
+        if APPEND:
+            _append_tokens(next_ids_ptr, next_count_ptr, tokens, uncertain)
+        block += tl.num_programs(0)
+
+
+@triton.jit
+def _fold(values, offset, best, best_offset, second, tile_best, tile_offset, tile_second,
+          CANDIDATES: tl.constexpr):
+    """Fold one tile of bounds into the family's running state: `_track_tiles` for one candidate,
+    `_track` (per position: largest, its tile, second largest) for several."""
+    if CANDIDATES == 1:
+        best, tile_best, tile_offset, tile_second = _track_tiles(values, offset, best, tile_best, tile_offset,
+                                                                 tile_second)
+    else:
+        best, best_offset, second = _track(values, offset, best, best_offset, second)
+    return best, best_offset, second, tile_best, tile_offset, tile_second
+
+
+@triton.jit
+def _empty_state(BLOCK_T: tl.constexpr, WIDTH: tl.constexpr):
+    """Initial state of `_fold` for tiles of WIDTH columns."""
+    best = tl.full([BLOCK_T, WIDTH], -_INF, tl.float32)
+    tile_best = tl.full([BLOCK_T], -_INF, tl.float32)
+    return (best, tl.zeros([BLOCK_T, WIDTH], dtype=tl.int32), best, tile_best, tl.zeros([BLOCK_T], dtype=tl.int32),
+            tile_best)
 
 
 @triton.jit
@@ -122,7 +175,8 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
                   octad_members_ptr, octad_masks_ptr, BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr,
                   BLOCK_O: tl.constexpr, TOP: tl.constexpr, BOTTOM: tl.constexpr, CANDIDATES: tl.constexpr,
                   UNCERTAIN: tl.constexpr):
-    """Screen one block of tokens and store the certified indices (UNCERTAIN elsewhere)."""
+    """Screen one block of tokens and store the certified indices (UNCERTAIN elsewhere); returns
+    which live tokens stay uncertain."""
     raw = _load_tokens(z_ptr, tokens, live, columns)
     first, second = _power_of_two_factors(raw)
     unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
@@ -134,75 +188,94 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
     slack = _SCREEN_SLACK * total + _SCREEN_SLACK_ABSOLUTE  # the absolute part: float16 subnormals
     best, runner_up, best_index = _pair_group(unit, columns)
 
-    # Codeword columns c < 2048: one bound for c and its complement 4095 − c.
+    # Codeword columns c < 2048: one bound for c and its complement 4095 − c, tracked less `constant`.
     moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
     moved_high, moved_low = _split(moved)
     unit_high, unit_low = _split(unit)
-    ceiling = 4.0 * tl.max(magnitude, axis=1) - constant  # bounds are tracked less `constant`
-    best_c = tl.full([BLOCK_T, BLOCK_C], -_INF, tl.float32)
-    second_c = best_c
-    offset_c = tl.zeros([BLOCK_T, BLOCK_C], dtype=tl.int32)
+    ceiling = 4.0 * tl.max(magnitude, axis=1) - constant
+    best_c, offset_c, second_c, top_c, top_offset_c, next_c = _empty_state(BLOCK_T, BLOCK_C)
     for first_codeword in range(0, _HALF_CODEWORDS, BLOCK_C):
         codewords = first_codeword + tl.arange(0, BLOCK_C)
         signs = tl.load(codeword_signs_ptr + columns[:, None] * _HALF_CODEWORDS + codewords[None, :])
         bound = tl.abs(_split_dot(moved_high, moved_low, signs))
         correlation = tl.abs(_split_dot(unit_high, unit_low, signs)) + ceiling[:, None]
-        best_c, offset_c, second_c = _track(tl.minimum(bound, correlation), first_codeword, best_c, offset_c,
-                                            second_c)
-
-    # Octads: 2·Σ_o y − 4·[odd]·max(f − Σ_o w, min y); the padding columns (no members) bound 0.
-    weights, floor, smallest = _bottom_bound(magnitude, columns, BOTTOM)
-    magnitude_high, magnitude_low = _split(magnitude)
-    weights_high, weights_low = _split(weights)
-    negative = (unit < 0).to(tl.float16)
-    best_o = tl.full([BLOCK_T, BLOCK_O], -_INF, tl.float32)
-    second_o = best_o
-    offset_o = tl.zeros([BLOCK_T, BLOCK_O], dtype=tl.int32)
-    for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
-        octads = first_octad + tl.arange(0, BLOCK_O)
-        members = tl.load(octad_members_ptr + columns[:, None] * _OCTAD_COLUMNS + octads[None, :])
-        sums = _split_dot(magnitude_high, magnitude_low, members)
-        deficit = _split_dot(weights_high, weights_low, members)
-        odd = (tl.dot(negative, members).to(tl.int32) & 1) == 1
-        lowest = tl.maximum(floor[:, None] - deficit, smallest[:, None])
-        bound = 2.0 * sums - tl.where(odd, 4.0 * lowest, 0.0)
-        best_o, offset_o, second_o = _track(bound, first_octad, best_o, offset_o, second_o)
-
-    # Exact (float32) solutions of the candidates: the columns with the largest bounds.
-    for rank in tl.static_range(CANDIDATES):
-        codeword, best_c = _take_largest(best_c, offset_c)
-        octad, best_o = _take_largest(best_o, offset_o)
+        best_c, offset_c, second_c, top_c, top_offset_c, next_c = _fold(
+            tl.minimum(bound, correlation), first_codeword, best_c, offset_c, second_c, top_c, top_offset_c, next_c,
+            CANDIDATES)
+    # Exact (float32) solutions of the codeword columns with the largest bounds, both words of each.
+    if CANDIDATES == 1:
+        codeword, unsolved_c = _single_candidate(best_c, top_offset_c, next_c)
         best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best,
                                                     runner_up, best_index)
         best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, _NUM_CODEWORDS - 1 - codeword, live,
                                                     columns, best, runner_up, best_index)
+    else:
+        for rank in tl.static_range(CANDIDATES):
+            codeword, best_c = _take_largest(best_c, offset_c)
+            best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best,
+                                                        runner_up, best_index)
+            best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, _NUM_CODEWORDS - 1 - codeword,
+                                                        live, columns, best, runner_up, best_index)
+        unsolved_c = tl.max(tl.maximum(best_c, second_c), axis=1)
+    unsolved = unsolved_c + constant
+
+    # Octads: 2·Σ_o y − 4·[odd]·max(f − Σ_o w, min y), from operands scaled by 2 and 4 (exact);
+    # the padding columns (no members) bound 0.
+    weights, floor, smallest = _bottom_bound(magnitude, columns, BOTTOM)
+    double_high, double_low = _split(2.0 * magnitude)
+    weights_high, weights_low = _split(4.0 * weights)
+    floor4 = 4.0 * floor[:, None]
+    smallest4 = 4.0 * smallest[:, None]
+    negative = (unit < 0).to(tl.float16)
+    best_o, offset_o, second_o, top_o, top_offset_o, next_o = _empty_state(BLOCK_T, BLOCK_O)
+    for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
+        octads = first_octad + tl.arange(0, BLOCK_O)
+        members = tl.load(octad_members_ptr + columns[:, None] * _OCTAD_COLUMNS + octads[None, :])
+        sums2 = _split_dot(double_high, double_low, members)
+        lowest4 = tl.maximum(floor4 - _split_dot(weights_high, weights_low, members), smallest4)
+        odd = (tl.dot(negative, members).to(tl.int32) & 1) == 1
+        best_o, offset_o, second_o, top_o, top_offset_o, next_o = _fold(
+            sums2 - tl.where(odd, lowest4, 0.0), first_octad, best_o, offset_o, second_o, top_o, top_offset_o,
+            next_o, CANDIDATES)
+    if CANDIDATES == 1:
+        octad, unsolved_o = _single_candidate(best_o, top_offset_o, next_o)
         group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
-        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                             group_index, live)
-    unsolved = tl.maximum(tl.max(tl.maximum(best_c, second_c), axis=1) + constant,
-                          tl.max(tl.maximum(best_o, second_o), axis=1))
+        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second, group_index,
+                                             live)
+    else:
+        for rank in tl.static_range(CANDIDATES):
+            octad, best_o = _take_largest(best_o, offset_o)
+            group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
+            best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
+                                                 group_index, live)
+        unsolved_o = tl.max(tl.maximum(best_o, second_o), axis=1)
+    unsolved = tl.maximum(unsolved, unsolved_o)
     certain = (tl.maximum(runner_up, unsolved + slack) < best - margin) & finite
     tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
+    return live & ~certain
 
 
 def screen(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, candidates: int = 1,
-           out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
-           uncertain: int = -1) -> torch.Tensor:
+           out_N: torch.Tensor | None = None, tokens: TokenList | None = None,
+           leftovers: TokenList | None = None, uncertain: int = -1) -> torch.Tensor:
     """Run the screening kernel on a contiguous (N, 24) tensor: int64 indices, `uncertain` where it
     could not certify. candidates: codeword columns and octads solved exactly per token (1 to 4).
-    out_N and token_ids_K as in `leech_search_triton.launch`."""
+    out_N, tokens and leftovers as in `leech_search_triton.launch`: over all tokens the grid has one
+    program per block, over a list it is persistent (`config.programs`)."""
     if candidates not in (1, 2, 3, 4):
         raise ValueError(f"candidates must lie in 1..4, got {candidates}")
-    n_tokens = z_N24.shape[0]
-    out_N, token_ids_K, n_ids = run_arguments(z_N24, out_N, token_ids_K, uncertain)
-    if n_ids == 0:
+    out_N, capacity = run_arguments(z_N24, out_N, tokens, leftovers, uncertain)
+    if capacity == 0:
         return out_N
-    _leech_screen_kernel[(triton.cdiv(n_ids, config.screen_block_tokens),)](
-        z_N24, out_N, n_tokens, out_N if token_ids_K is None else token_ids_K, n_ids,
+    programs = triton.cdiv(capacity, config.screen_block_tokens)
+    if tokens is not None:
+        programs = min(programs, config.programs(z_N24.device))
+    _leech_screen_kernel[(programs,)](
+        z_N24, out_N, z_N24.shape[0], *list_pointers(out_N, tokens, leftovers),
         tables.codeword_signs_half, tables.codeword_masks, tables.octad_members_half, tables.octad_masks,
         BLOCK_T=config.screen_block_tokens, BLOCK_C=config.screen_block_codewords,
         BLOCK_O=config.screen_block_octads, TOP=config.screen_top, BOTTOM=config.screen_bottom,
-        CANDIDATES=candidates, GATHERED=token_ids_K is not None, UNCERTAIN=uncertain,
+        CANDIDATES=candidates, GATHERED=tokens is not None, APPEND=leftovers is not None, UNCERTAIN=uncertain,
         num_warps=config.screen_warps,
     )
     return out_N

@@ -78,6 +78,21 @@ class KernelConfig:
         return self.programs_per_sm * torch.cuda.get_device_properties(device).multi_processor_count
 
 
+class TokenList(NamedTuple):
+    """Token ids on the device with their count on the device, so that no stage waits for the host:
+    a stage appends the tokens it cannot certify (ids in any order, one atomic add per block) and the
+    next stage reads the count in its kernels. `ids` holds room for every token."""
+
+    ids: Tensor  # (capacity,) int32; entries ≥ count are unspecified
+    count: Tensor  # (1,) int64
+
+    @classmethod
+    def all_tokens(cls, n_tokens: int, device: torch.device) -> TokenList:
+        """The list 0 .. n_tokens − 1."""
+        return cls(torch.arange(n_tokens, dtype=torch.int32, device=device),
+                   torch.full((1,), n_tokens, dtype=torch.int64, device=device))
+
+
 class KernelTables(NamedTuple):
     """Golay tables of the kernel on one device."""
 
@@ -170,35 +185,34 @@ def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
     """The CUDA stages (docs/search.md) as functions of the index buffer (int64 (N,)): screening
     with one candidate over all tokens, screening with `config.screen_candidates` candidates
     (`config.screen_stages` screening passes in all), the survivor kernel with float32 and then
-    float64 decisions, and the float64 brute force, each on the tokens the previous stage left uncertain. Stage k writes -k where it cannot
-    certify; the brute force decides every token it gets.
+    float64 decisions, and the float64 brute force, each on the tokens the previous stage left
+    uncertain. Stage k writes -k where it cannot certify and appends those tokens to a `TokenList`
+    that the next stage reads; the brute force decides every token it gets.
 
-    Each later stage takes its tokens from a list gathered with `torch.nonzero_static` at the full
-    size N (no host synchronisation; padding ids equal N and the kernels skip them).
+    Scratch, allocated here: two int32 id buffers of N entries that the lists take in turn and one
+    zeroed int64 buffer of N + 4 entries (the brute force's keys, then the four counts), so 16 bytes
+    per token and a single memset; nothing waits for the host.
     """
     from quantizers.kernels.leech_brute_force_triton import brute_force
     from quantizers.kernels.leech_screen_triton import screen
     from quantizers.kernels.leech_search_triton import launch
 
-    tables = kernel_tables(flat_N24.device)
+    n_tokens, device = flat_N24.shape[0], flat_N24.device
+    if n_tokens >= 2**31:
+        raise ValueError(f"the CUDA search takes fewer than 2^31 tokens per call, got {n_tokens}")
+    tables = kernel_tables(device)
     kernels = [partial(screen, flat_N24, tables, config, candidates=1),
                partial(screen, flat_N24, tables, config, candidates=config.screen_candidates)]
     kernels = kernels[:config.screen_stages] + [partial(launch, flat_N24, tables, config, precise=False),
                                                 partial(launch, flat_N24, tables, config, precise=True)]
+    zeroed_S = torch.zeros(n_tokens + len(kernels), dtype=torch.int64, device=device)
+    buffers = [torch.empty(n_tokens, dtype=torch.int32, device=device) for _ in range(2)]
+    lists = [TokenList(buffers[k % 2], zeroed_S[n_tokens + k:n_tokens + k + 1]) for k in range(len(kernels))]
 
-    def stage(mark: int, kernel, indices_N: Tensor) -> None:
-        if mark == 1:
-            kernel(out_N=indices_N, uncertain=-1)
-        else:
-            kernel(out_N=indices_N, token_ids_K=_marked(indices_N, 1 - mark), uncertain=-mark)
+    def stage(k: int, indices_N: Tensor) -> None:
+        kernels[k](out_N=indices_N, tokens=lists[k - 1] if k else None, leftovers=lists[k], uncertain=-1 - k)
 
     def last(indices_N: Tensor) -> None:
-        brute_force(flat_N24, out_N=indices_N, token_ids_K=_marked(indices_N, -len(kernels)))
+        brute_force(flat_N24, out_N=indices_N, tokens=lists[-1], keys_N=zeroed_S[:n_tokens])
 
-    return [partial(stage, mark, kernel) for mark, kernel in enumerate(kernels, start=1)] + [last]
-
-
-def _marked(indices_N: Tensor, mark: int) -> Tensor:
-    """Ids of the tokens marked `mark`, padded with N to length N (no host synchronisation)."""
-    n_tokens = indices_N.shape[0]
-    return torch.nonzero_static(indices_N == mark, size=n_tokens, fill_value=n_tokens).squeeze(1)
+    return [partial(stage, k) for k in range(len(kernels))] + [last]

@@ -16,9 +16,9 @@ A persistent grid of programs walks over blocks of BLOCK_T tokens. Per block (do
    rounding, docs/search.md) and no survivor list overflowed; otherwise the token gets -1.
    Non-finite rows are never certified (their margin is inf or nan). In the search it runs after
    the screening kernel (leech_screen_triton), on the tokens that one could not certify.
-GATHERED mode takes the tokens from a list of ids instead (ids ≥ N are padding and fill the tail of
-the list; each program stops at its first block of padding, so a list padded to N costs little), writes their indices in place and marks the
-tokens it cannot certify UNCERTAIN.
+GATHERED mode takes the tokens from a `TokenList` instead (ids and their count on the device: the
+persistent programs read the count, so nothing waits for the host), writes their indices in place
+and marks the tokens it cannot certify UNCERTAIN; APPEND mode also appends those to another list.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import torch
 import triton
 import triton.language as tl
 
-from quantizers.kernels.leech_search import KernelConfig, KernelTables
+from quantizers.kernels.leech_search import KernelConfig, KernelTables, TokenList
 
 _DIM = tl.constexpr(24)
 _NUM_CODEWORDS = tl.constexpr(4096)
@@ -54,10 +54,31 @@ def _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED: tl.constexpr
     n_tokens are padding) and which of them are live."""
     position = block * lanes.shape[0] + lanes.to(tl.int64)
     if GATHERED:
-        tokens = tl.load(ids_ptr + position, mask=position < n_ids, other=n_tokens)
+        tokens = tl.load(ids_ptr + position, mask=position < n_ids, other=n_tokens).to(tl.int64)
     else:
         tokens = position
     return tokens, tokens < n_tokens
+
+
+@triton.jit
+def _listed_count(count_ptr, n_tokens, GATHERED: tl.constexpr):
+    """Number of tokens to visit: the list's count (on the device) or all n_tokens."""
+    if GATHERED:
+        n_ids = tl.load(count_ptr)
+    else:
+        n_ids = tl.zeros([], dtype=tl.int64) + n_tokens
+    return n_ids
+
+
+@triton.jit
+def _append_tokens(ids_ptr, count_ptr, tokens, flags):
+    """Append the flagged tokens to a list: one atomic add on its count per block, then the ids."""
+    flags = flags.to(tl.int32)
+    added = tl.sum(flags, axis=0)
+    if added > 0:
+        first = tl.atomic_add(count_ptr, added.to(tl.int64))
+        position = first + (tl.cumsum(flags, axis=0) - 1).to(tl.int64)
+        tl.store(ids_ptr + position, tokens.to(tl.int32), mask=flags == 1)
 
 
 @triton.jit
@@ -199,18 +220,19 @@ def _solve_codeword(exact, codeword_masks_ptr, codeword, valid, columns):
 
 @triton.jit
 def _leech_search_kernel(
-    z_ptr, index_ptr, slots_ptr, n_tokens, ids_ptr, n_ids,
+    z_ptr, index_ptr, slots_ptr, n_tokens, ids_ptr, count_ptr, next_ids_ptr, next_count_ptr,
     codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
     BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
     SLOTS: tl.constexpr, TOP: tl.constexpr, PRECISE: tl.constexpr, GATHERED: tl.constexpr,
-    UNCERTAIN: tl.constexpr,
+    APPEND: tl.constexpr, UNCERTAIN: tl.constexpr,
 ):
     lanes = tl.arange(0, BLOCK_T)
     columns = tl.arange(0, 32)
     slot_rows = slots_ptr + (tl.program_id(0) * BLOCK_T + lanes).to(tl.int64) * SLOTS
+    n_ids = _listed_count(count_ptr, n_tokens, GATHERED)
     block = tl.program_id(0)
-    tokens, live = _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED)
-    while tl.max(live.to(tl.int32), axis=0) > 0:  # padding ids fill the tail of a list: stop at them
+    while block * BLOCK_T < n_ids:
+        tokens, live = _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED)
         raw = _load_tokens(z_ptr, tokens, live, columns)
         first, second = _power_of_two_factors(raw)
         unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
@@ -280,51 +302,68 @@ def _leech_search_kernel(
 
         certain = (runner_up < best - margin) & ~overflow
         tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
+        if APPEND:
+            _append_tokens(next_ids_ptr, next_count_ptr, tokens, live & ~certain)
         block += tl.num_programs(0)
-        tokens, live = _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED)
 
 
-def run_arguments(z_N24: torch.Tensor, out_N: torch.Tensor | None, token_ids_K: torch.Tensor | None,
-                  uncertain: int) -> tuple[torch.Tensor, torch.Tensor | None, int]:
-    """Check the arguments shared by the kernels' launchers: returns (the output, given or new,
-    the id list or None, the number of ids to visit). A gathered run (token_ids_K) needs out_N."""
+def run_arguments(z_N24: torch.Tensor, out_N: torch.Tensor | None, tokens: TokenList | None,
+                  leftovers: TokenList | None, uncertain: int) -> tuple[torch.Tensor, int]:
+    """Check the arguments shared by the kernels' launchers: returns (the output, given or new, and
+    how many tokens the grid must be able to cover). A listed run (`tokens`) needs out_N."""
     n_tokens = z_N24.shape[0]
-    if token_ids_K is not None:
-        if out_N is None:
-            raise ValueError("token_ids needs out_N, the indices to write into")
-        if token_ids_K.dtype != torch.int64 or token_ids_K.ndim != 1 or not token_ids_K.is_contiguous():
-            raise ValueError("token_ids must be a contiguous one-dimensional int64 tensor")
+    for name, listed in (("tokens", tokens), ("leftovers", leftovers)):
+        if listed is None:
+            continue
+        if not isinstance(listed, TokenList):
+            raise TypeError(f"{name} must be a TokenList, got {type(listed).__name__}")
+        ids, count = listed
+        if ids.dtype != torch.int32 or ids.ndim != 1 or not ids.is_contiguous() or ids.device != z_N24.device:
+            raise ValueError(f"{name}.ids must be a contiguous one-dimensional int32 tensor on {z_N24.device}")
+        if count.dtype != torch.int64 or count.shape != (1,) or count.device != z_N24.device:
+            raise ValueError(f"{name}.count must be an int64 tensor of shape (1,) on {z_N24.device}")
+    if leftovers is not None and leftovers.ids.shape[0] < n_tokens:
+        raise ValueError(f"leftovers.ids needs room for {n_tokens} tokens, has {leftovers.ids.shape[0]}")
+    if tokens is not None and out_N is None:
+        raise ValueError("a listed run (tokens) needs out_N, the indices to write into")
     if out_N is None:
         out_N = torch.empty(n_tokens, dtype=torch.int64, device=z_N24.device)
     elif out_N.shape != (n_tokens,) or out_N.dtype != torch.int64 or not out_N.is_contiguous():
         raise ValueError(f"out_N must be a contiguous int64 tensor of shape ({n_tokens},)")
     if uncertain >= 0:
         raise ValueError(f"uncertain must be negative, got {uncertain}")
-    return out_N, token_ids_K, n_tokens if token_ids_K is None else token_ids_K.shape[0]
+    return out_N, n_tokens if tokens is None else min(n_tokens, tokens.ids.shape[0])
+
+
+def list_pointers(out_N: torch.Tensor, tokens: TokenList | None, leftovers: TokenList | None) -> tuple:
+    """Kernel arguments (ids, count, next ids, next count); absent lists are replaced by out_N,
+    which the kernel then never reads as a list (GATHERED and APPEND are off)."""
+    tokens = tokens or (out_N, out_N)
+    leftovers = leftovers or (out_N, out_N)
+    return tokens[0], tokens[1], leftovers[0], leftovers[1]
 
 
 def launch(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, precise: bool,
-           out_N: torch.Tensor | None = None, token_ids_K: torch.Tensor | None = None,
-           uncertain: int = -1) -> torch.Tensor:
+           out_N: torch.Tensor | None = None, tokens: TokenList | None = None,
+           leftovers: TokenList | None = None, uncertain: int = -1) -> torch.Tensor:
     """Run the kernel on a contiguous (N, 24) tensor: int64 indices, `uncertain` where it could not certify.
 
     precise=False decides in float32 (fast); precise=True in float64. The indices are written into
-    out_N (contiguous int64 (N,)) when given. With token_ids_K, only those tokens are searched and
-    written (ids equal to N are padding and must fill the tail of the list, as `torch.nonzero_static`
-    leaves them; ids are not range-checked, which would need a host synchronisation). Scratch besides the output: programs·block_tokens·slots
-    int16 survivor slots, independent of N.
+    out_N (contiguous int64 (N,)) when given. With `tokens`, only the listed tokens are searched
+    and written (their ids are not range-checked, which would need a host synchronisation); with
+    `leftovers`, the tokens it cannot certify are appended to that list. Scratch besides the
+    output: programs·block_tokens·slots int16 survivor slots, independent of N.
     """
-    n_tokens = z_N24.shape[0]
-    out_N, token_ids_K, n_ids = run_arguments(z_N24, out_N, token_ids_K, uncertain)
-    if n_ids == 0:
+    out_N, capacity = run_arguments(z_N24, out_N, tokens, leftovers, uncertain)
+    if capacity == 0:
         return out_N
-    programs = min(triton.cdiv(n_ids, config.block_tokens), config.programs(z_N24.device))
+    programs = min(triton.cdiv(capacity, config.block_tokens), config.programs(z_N24.device))
     slots = torch.empty((programs * config.block_tokens, config.slots), dtype=torch.int16, device=z_N24.device)
     _leech_search_kernel[(programs,)](
-        z_N24, out_N, slots, n_tokens, out_N if token_ids_K is None else token_ids_K, n_ids,
+        z_N24, out_N, slots, z_N24.shape[0], *list_pointers(out_N, tokens, leftovers),
         tables.codeword_signs, tables.codeword_masks, tables.octad_members, tables.octad_masks,
         BLOCK_T=config.block_tokens, BLOCK_C=config.block_codewords, BLOCK_O=config.block_octads,
-        SLOTS=config.slots, TOP=config.top, PRECISE=precise, GATHERED=token_ids_K is not None,
-        UNCERTAIN=uncertain, num_warps=config.num_warps,
+        SLOTS=config.slots, TOP=config.top, PRECISE=precise, GATHERED=tokens is not None,
+        APPEND=leftovers is not None, UNCERTAIN=uncertain, num_warps=config.num_warps,
     )
     return out_N
