@@ -47,6 +47,7 @@ def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
 _LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cpu, "CPU")
 _LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cuda, "CUDA")
 torch.library.register_fake("slq::leech_nearest_minimal", _leech_nearest_minimal_fake, lib=_LIBRARY)
+_SEARCH = {"cpu": _leech_nearest_minimal_cpu, "cuda": _leech_nearest_minimal_cuda}
 
 SHAPE_RANGES = {
     name: (start, start + count)
@@ -127,7 +128,10 @@ class Leech24Quantizer(SphericalCodeQuantizer):
         """
         if self.search_backend(u_M24) == TILED:
             return argmax_score(u_M24, self.codebook)
-        return torch.ops.slq.leech_nearest_minimal(u_M24.detach().float().contiguous())
+        u_M24 = u_M24.detach().float().contiguous()
+        if torch.compiler.is_compiling():  # the operator, so that the compiler traces around the search
+            return torch.ops.slq.leech_nearest_minimal(u_M24)
+        return _SEARCH[u_M24.device.type](u_M24)  # the same function without the dispatcher's overhead
 
     def _index_from_position(self, position_M: Tensor) -> Tensor:
         return self.row_of_position[position_M] if self.file_order else position_M

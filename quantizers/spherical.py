@@ -78,7 +78,7 @@ class SphericalCodeQuantizer(Quantizer):
     def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
         u_Mg = normalize_rows(z_Nd.reshape(-1, self.group_dim))
         position_M = self._nearest(u_Mg)
-        codes_Mg = self.codebook[position_M]
+        codes_Mg = self.codebook.index_select(0, position_M)
         quantized_Nd = self._scaled(straight_through(codes_Mg, u_Mg)).reshape(-1, self.dim)
         group_index_NG = self._index_from_position(position_M).reshape(-1, self.groups)
         error = F.mse_loss(u_Mg.detach(), codes_Mg)

@@ -79,7 +79,9 @@ def _quantizer_steps(emit, repeats: int, tokens: int = 65_536) -> None:
         if name == "leech24":
             emit({"what": "search op", "tokens": tokens,
                   "host_ms": _host_median(lambda: torch.ops.slq.leech_nearest_minimal(u_N24), repeats)})
+        graphs = getattr(__import__("quantizers.kernels.leech_search", fromlist=["x"]), "_GRAPHS", None)
         emit({"what": "quantizer step", "quantizer": name, "tokens": tokens,
+              "graphs_cached": None if graphs is None else len(graphs.graphs),
               "gpu_ms": _event_median(step, repeats), "host_ms": _host_median(step, repeats),
               "wall_ms": _host_median(synchronized, repeats)})
 
@@ -109,6 +111,16 @@ def main() -> None:
         emit({"what": "search", "tokens": tokens,
               "gpu_ms": _event_median(lambda: leech_nearest_minimal(z_N24, check_finite=False), args.repeats),
               "host_ms": _host_median(lambda: leech_nearest_minimal(z_N24, check_finite=False), args.repeats)})
+        try:
+            eager = KernelConfig(graphs=0)
+        except TypeError:  # before graph replay
+            eager = None
+        if eager is not None:
+            emit({"what": "search without graphs", "tokens": tokens,
+                  "gpu_ms": _event_median(lambda: leech_nearest_minimal(z_N24, check_finite=False, config=eager),
+                                          args.repeats),
+                  "host_ms": _host_median(lambda: leech_nearest_minimal(z_N24, check_finite=False, config=eager),
+                                          args.repeats)})
         indices_N = torch.empty(tokens, dtype=torch.int64, device="cuda")
         stage_ms = []
         for _ in range(args.repeats):  # the stages in order, with an event after each

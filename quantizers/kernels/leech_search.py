@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from lattices import golay, leech
+from quantizers.kernels.leech_search_graphs import SearchGraphs
 
 DIM = leech.DIM
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -47,6 +48,7 @@ class KernelConfig:
     screen_top: int = 8  # coordinates moved in the screening codeword bound
     screen_bottom: int = 8  # smallest coordinates in the screening octad bound
     screen_warps: int = 4
+    graphs: int = 4  # CUDA graphs of the stage chain kept for repeated inputs (0: always launch eagerly)
 
     def __post_init__(self) -> None:
         for name, largest in (("block_tokens", 1024), ("block_codewords", 2048), ("block_octads", 256),
@@ -70,6 +72,8 @@ class KernelConfig:
                 raise ValueError(f"{name} must be a power of two, got {value}")
         if self.programs_per_sm < 1:
             raise ValueError(f"programs_per_sm must be positive, got {self.programs_per_sm}")
+        if not 0 <= self.graphs <= 64:
+            raise ValueError(f"graphs must lie in [0, 64], got {self.graphs}")
 
     def programs(self, device: torch.device) -> int:
         """Size of the persistent grid on `device` (2 programs off CUDA, i.e. the interpreter)."""
@@ -150,7 +154,9 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
     backend: "auto" (Triton on CUDA, numba on CPU), "triton" (also on CPU tensors when
     TRITON_INTERPRET=1 was set before the first use, for tests) or "numba" (CPU tensors).
-    config: Triton launch parameters (`KernelConfig`). A non-contiguous z is copied once.
+    config: Triton launch parameters (`KernelConfig`). A non-contiguous z is copied once. On CUDA,
+    repeated calls on the same tensor address replay a CUDA graph of the stages
+    (`leech_search_graphs`; `config.graphs` = 0 turns that off).
     check_finite: raise ValueError on nan/inf. False skips that check (a host synchronisation) on the
     Triton backend for float16/bfloat16/float32 z: a non-finite row then gets an unspecified index
     in [0, 196560) (no stage certifies it; the brute force picks one). The numba backend and
@@ -169,7 +175,8 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
         wide = flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float()
         indices_N = torch.from_numpy(nearest_minimal(wide.numpy()))
     else:
-        indices_N = _triton_search(flat_N24, config or KernelConfig())
+        config = config or KernelConfig()
+        indices_N = (_GRAPHS if flat_N24.is_cuda else _triton_search)(flat_N24, config)
     return indices_N.reshape(z_N24.shape[:-1])
 
 
@@ -179,6 +186,9 @@ def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
     for stage in search_stages(flat_N24, config):
         stage(indices_N)
     return indices_N
+
+
+_GRAPHS = SearchGraphs(_triton_search)
 
 
 def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:

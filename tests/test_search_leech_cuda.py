@@ -1,0 +1,68 @@
+"""The Λ24 search on a CUDA device: compiled Triton kernels, graph replay, capture by the caller (skipped without CUDA)."""
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+
+from lattices.leech_search import nearest_minimal
+from tests.search_reference import adversarial_inputs
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available() or importlib.util.find_spec("triton") is None,
+                                reason="needs a CUDA device and Triton")
+
+
+def _gaussian(n: int, seed: int) -> torch.Tensor:
+    return torch.from_numpy(np.random.default_rng(seed).standard_normal((n, 24)).astype(np.float32))
+
+
+def test_compiled_stages_match_the_exact_search():
+    from quantizers.kernels.leech_search import leech_nearest_minimal
+
+    z = torch.cat([_gaussian(65_536, 0), torch.from_numpy(np.concatenate(
+        list(adversarial_inputs(np.random.default_rng(1)).values()))).float()])
+    got = leech_nearest_minimal(z.cuda(), check_finite=False).cpu().numpy()
+    np.testing.assert_array_equal(got, nearest_minimal(z.numpy()))
+
+
+def test_brute_force_alone_and_shared_agree():
+    from quantizers.kernels.leech_brute_force_triton import brute_force
+
+    z = torch.from_numpy(np.concatenate(list(adversarial_inputs(np.random.default_rng(2)).values()))).cuda()
+    expected = nearest_minimal(z.cpu().numpy())
+    for programs in (4, 4096):  # one program per token; tiles shared by programs
+        np.testing.assert_array_equal(brute_force(z, programs=programs).cpu().numpy(), expected)
+
+
+def test_repeated_address_replays_a_graph_with_fresh_results():
+    from quantizers.kernels import leech_search
+
+    leech_search._GRAPHS.clear()
+    z = torch.empty(4096, 24, device="cuda")
+    results = []
+    for seed in range(4):
+        z.copy_(_gaussian(4096, 10 + seed).cuda())  # same address, new values
+        results.append((leech_search.leech_nearest_minimal(z, check_finite=False), nearest_minimal(z.cpu().numpy())))
+    assert len(leech_search._GRAPHS.graphs) == 1  # captured at the second call, replayed after
+    for got, expected in results:  # each result is its own copy, not the graph's buffer
+        np.testing.assert_array_equal(got.cpu().numpy(), expected)
+
+
+def test_search_inside_a_graph_captured_by_the_caller():
+    import quantizers
+    from quantizers.base import normalize_rows
+
+    quantizer = quantizers.build("leech24", check_finite=False).cuda()
+    z = torch.empty(2048, 24, device="cuda")
+    z.copy_(_gaussian(2048, 20).cuda())
+    quantizer(z)  # compiles the kernels outside the capture
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = quantizer(z)
+    for seed in (21, 22):
+        z.copy_(_gaussian(2048, seed).cuda())
+        graph.replay()
+        u = normalize_rows(z).cpu()  # the quantizer's own unit vectors
+        np.testing.assert_array_equal(out.indices.cpu().numpy(), nearest_minimal(u.numpy()))
