@@ -50,8 +50,8 @@ def _load_tokens(z_ptr, tokens, live, columns):
 
 @triton.jit
 def _block_tokens(ids_ptr, block, lanes, n_tokens, n_ids, GATHERED: tl.constexpr):
-    """Token ids of a block (block·BLOCK_T + lane, or entries of the id list when GATHERED; ids ≥
-    n_tokens are padding) and which of them are live."""
+    """Token ids of a block (block·BLOCK_T + lane, or entries of the id list when GATHERED; lanes
+    past the list's n_ids entries get id n_tokens) and which of them are live (id < n_tokens)."""
     position = block * lanes.shape[0] + lanes.to(tl.int64)
     if GATHERED:
         tokens = tl.load(ids_ptr + position, mask=position < n_ids, other=n_tokens).to(tl.int64)
