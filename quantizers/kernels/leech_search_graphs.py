@@ -9,10 +9,11 @@ address to the same tensor step after step); one-off addresses run eagerly. At m
 `config.graphs` graphs are kept (least recently used first out), each holding its scratch (about
 24 bytes per token) and output in its own memory pool. The returned indices are a copy of the
 graph's output buffer. While the caller itself captures a graph, the chain runs eagerly (it is
-capturable as it is).
+capturable as it is); if a capture fails, a RuntimeWarning says so and every later call runs eagerly.
 """
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -29,9 +30,10 @@ class SearchGraphs:
         self.search = search
         self.graphs: OrderedDict[tuple, tuple[torch.cuda.CUDAGraph, Tensor]] = OrderedDict()
         self.seen: OrderedDict[tuple, None] = OrderedDict()
+        self.refused = False  # set when a capture failed
 
     def __call__(self, flat_N24: Tensor, config) -> Tensor:
-        if config.graphs == 0 or torch.cuda.is_current_stream_capturing():
+        if config.graphs == 0 or self.refused or torch.cuda.is_current_stream_capturing():
             return self.search(flat_N24, config)
         key = (flat_N24.device, flat_N24.data_ptr(), flat_N24.shape[0], flat_N24.dtype, config)
         if key in self.graphs:
@@ -46,7 +48,13 @@ class SearchGraphs:
                 self.seen.popitem(last=False)
             return self.search(flat_N24, config)
         del self.seen[key]
-        graph, indices_N = self._capture(flat_N24, config)
+        try:
+            graph, indices_N = self._capture(flat_N24, config)
+        except RuntimeError as error:  # a driver that refuses the capture: run eagerly from now on
+            warnings.warn(f"CUDA graph capture of the Λ24 search failed ({error}); searching without graphs",
+                          RuntimeWarning, stacklevel=3)
+            self.refused = True
+            return self.search(flat_N24, config)
         self.graphs[key] = (graph, indices_N)
         if len(self.graphs) > config.graphs:
             self.graphs.popitem(last=False)
@@ -70,6 +78,7 @@ class SearchGraphs:
         return graph, indices_N
 
     def clear(self) -> None:
-        """Drop every graph and its memory."""
+        """Drop every graph and its memory, and try capturing again."""
         self.graphs.clear()
         self.seen.clear()
+        self.refused = False
