@@ -21,10 +21,11 @@ def _gaussian(n: int, seed: int) -> torch.Tensor:
 def test_compiled_stages_match_the_exact_search():
     from quantizers.kernels.leech_search import leech_nearest_minimal
 
-    z = torch.cat([_gaussian(65_536, 0), torch.from_numpy(np.concatenate(
-        list(adversarial_inputs(np.random.default_rng(1)).values()))).float()])
-    got = leech_nearest_minimal(z.cuda(), check_finite=False).cpu().numpy()
-    np.testing.assert_array_equal(got, nearest_minimal(z.numpy()))
+    gaussian = _gaussian(65_536, 0)  # float32, as the quantizers call it
+    ties = torch.from_numpy(np.concatenate(list(adversarial_inputs(np.random.default_rng(1)).values())))  # float64
+    for z in (gaussian, ties):
+        got = leech_nearest_minimal(z.cuda(), check_finite=False).cpu().numpy()
+        np.testing.assert_array_equal(got, nearest_minimal(z.numpy()))
 
 
 def test_brute_force_alone_and_shared_agree():
