@@ -58,6 +58,7 @@ def _quantizer_steps(emit, repeats: int, tokens: int = 65_536) -> None:
     """Forward+backward of leech24 and bsq (d=18) as in `slq bench-quantizers`: GPU time between
     events, host time to issue the step, and wall time with the synchronisation."""
     import quantizers
+    from quantizers.kernels import leech_search
 
     for name, options in (("leech24", {}), ("bsq", {"dim": 18}), ("leech24", {}), ("bsq", {"dim": 18})):
         quantizer = quantizers.build(name, check_finite=False, **options).cuda().train()
@@ -79,9 +80,8 @@ def _quantizer_steps(emit, repeats: int, tokens: int = 65_536) -> None:
         if name == "leech24":
             emit({"what": "search op", "tokens": tokens,
                   "host_ms": _host_median(lambda: torch.ops.slq.leech_nearest_minimal(u_N24), repeats)})
-        graphs = getattr(__import__("quantizers.kernels.leech_search", fromlist=["x"]), "_GRAPHS", None)
         emit({"what": "quantizer step", "quantizer": name, "tokens": tokens,
-              "graphs_cached": None if graphs is None else len(graphs.graphs),
+              "graphs_cached": len(leech_search._GRAPHS.graphs),
               "gpu_ms": _event_median(step, repeats), "host_ms": _host_median(step, repeats),
               "wall_ms": _host_median(synchronized, repeats)})
 
@@ -94,7 +94,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     from quantizers.kernels.leech_brute_force_triton import brute_force
-    from quantizers.kernels.leech_search import KernelConfig, leech_nearest_minimal, search_stages
+    from quantizers.kernels.leech_search import KernelConfig, TokenList, leech_nearest_minimal, search_stages
 
     args.out.mkdir(parents=True, exist_ok=True)
     records = []
@@ -111,16 +111,12 @@ def main() -> None:
         emit({"what": "search", "tokens": tokens,
               "gpu_ms": _event_median(lambda: leech_nearest_minimal(z_N24, check_finite=False), args.repeats),
               "host_ms": _host_median(lambda: leech_nearest_minimal(z_N24, check_finite=False), args.repeats)})
-        try:
-            eager = KernelConfig(graphs=0)
-        except TypeError:  # before graph replay
-            eager = None
-        if eager is not None:
-            emit({"what": "search without graphs", "tokens": tokens,
-                  "gpu_ms": _event_median(lambda: leech_nearest_minimal(z_N24, check_finite=False, config=eager),
-                                          args.repeats),
-                  "host_ms": _host_median(lambda: leech_nearest_minimal(z_N24, check_finite=False, config=eager),
-                                          args.repeats)})
+        eager = KernelConfig(graphs=0)
+        emit({"what": "search without graphs", "tokens": tokens,
+              "gpu_ms": _event_median(lambda: leech_nearest_minimal(z_N24, check_finite=False, config=eager),
+                                      args.repeats),
+              "host_ms": _host_median(lambda: leech_nearest_minimal(z_N24, check_finite=False, config=eager),
+                                      args.repeats)})
         indices_N = torch.empty(tokens, dtype=torch.int64, device="cuda")
         stage_ms = []
         for _ in range(args.repeats):  # the stages in order, with an event after each
@@ -143,17 +139,11 @@ def main() -> None:
     z_N24 = torch.randn(4096, 24, generator=torch.Generator().manual_seed(1)).cuda()
     out_N = torch.empty(4096, dtype=torch.int64, device="cuda")
     for listed in (1, 2, 48, 766):
-        ids_K = torch.full((4096,), 4096, dtype=torch.int64, device="cuda")
-        ids_K[:listed] = torch.arange(listed, device="cuda")
-        try:  # token lists with a count on the device
-            from quantizers.kernels.leech_search import TokenList
-
-            arguments = {"tokens": TokenList(ids_K.int(), torch.tensor([listed], device="cuda"))}
-        except ImportError:  # before them: an id list padded with N
-            arguments = {"token_ids_K": ids_K}
-        brute_force(z_N24, out_N=out_N, **arguments)
+        first = TokenList(torch.arange(4096, dtype=torch.int32, device="cuda"),
+                          torch.tensor([listed], device="cuda"))  # the first `listed` tokens
+        brute_force(z_N24, out_N=out_N, tokens=first)
         emit({"what": "brute force", "listed": listed,
-              "gpu_ms": _event_median(lambda: brute_force(z_N24, out_N=out_N, **arguments), 5)})
+              "gpu_ms": _event_median(lambda: brute_force(z_N24, out_N=out_N, tokens=first), 5)})
     from quantizers.kernels import leech_brute_force_triton, leech_screen_triton, leech_search_triton
 
     for module, name in ((leech_screen_triton, "_leech_screen_kernel"), (leech_search_triton, "_leech_search_kernel"),
