@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from lattices.leech_search import nearest_minimal
-from quantizers.kernels.leech_search import KernelConfig, kernel_tables, leech_nearest_minimal
+from quantizers.kernels.leech_search import KernelConfig, TokenList, kernel_tables, leech_nearest_minimal
 from tests.search_reference import blas_argmax
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +56,7 @@ def test_kernel_tables_are_consistent():
         ({"screen_candidates": 5}, ValueError),
         ({"screen_top": 1}, ValueError),
         ({"screen_block_tokens": 512}, ValueError),
+        ({"graphs": -1}, ValueError),
     ],
 )
 def test_kernel_config_rejects_bad_values(kwargs, error):
@@ -78,6 +79,24 @@ def test_kernel_config_rejects_bad_values(kwargs, error):
 def test_bad_inputs_raise(z, error):
     with pytest.raises(error):
         leech_nearest_minimal(z)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="triton is not installed")
+@pytest.mark.parametrize(
+    ("ids", "count", "message"),
+    [
+        (torch.zeros(4, dtype=torch.int64), torch.zeros(1, dtype=torch.int64), "int32"),
+        (torch.zeros(4, dtype=torch.int32), torch.zeros((), dtype=torch.int64), "shape"),
+        (torch.zeros(2, dtype=torch.int32), torch.zeros(1, dtype=torch.int64), "room"),
+    ],
+)
+def test_malformed_token_lists_raise(ids, count, message):
+    from quantizers.kernels.leech_screen_triton import screen
+
+    z = torch.zeros(4, 24)
+    with pytest.raises(ValueError, match=message):
+        screen(z, kernel_tables(z.device), KernelConfig(), out_N=torch.zeros(4, dtype=torch.int64),
+               leftovers=TokenList(ids, count))
 
 
 def test_unknown_backend_raises():

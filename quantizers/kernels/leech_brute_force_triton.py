@@ -122,6 +122,8 @@ def brute_force(z_N24: torch.Tensor, *, out_N: torch.Tensor | None = None, token
     if programs is None:
         sms = torch.cuda.get_device_properties(z_N24.device).multi_processor_count if z_N24.is_cuda else 1
         programs = 8 * sms
+    elif programs < 1:
+        raise ValueError(f"programs must be positive, got {programs}")
     for find_index in (False, True):
         _brute_force_kernel[(programs,)](z_N24, out_N, tokens.ids, tokens.count, keys_N,
                                          coordinate_table(z_N24.device), BLOCK_V=block_vectors,

@@ -121,9 +121,22 @@ def _take_largest(best, best_offset):
 
 
 @triton.jit
-def _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best, runner_up, best_index):
-    """Solve each token's codeword group exactly and merge it into the running top two."""
-    group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
+def _add_codeword_column(unit, codeword_masks_ptr, codeword, live, columns, best, runner_up, best_index):
+    """Solve each token's codeword column exactly (codeword c and its complement 4095 − c) and merge
+    both groups into the running top two."""
+    for word in tl.static_range(2):
+        if word == 1:
+            codeword = _NUM_CODEWORDS - 1 - codeword
+        group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
+        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second, group_index,
+                                             live)
+    return best, runner_up, best_index
+
+
+@triton.jit
+def _add_octad(unit, octad_masks_ptr, octad, live, columns, best, runner_up, best_index):
+    """Solve each token's octad group exactly and merge it into the running top two."""
+    group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
     return _merge(best, runner_up, best_index, group_best, group_second, group_index, live)
 
 
@@ -205,17 +218,13 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
     # Exact (float32) solutions of the codeword columns with the largest bounds, both words of each.
     if CANDIDATES == 1:
         codeword, unsolved_c = _single_candidate(best_c, top_offset_c, next_c)
-        best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best,
-                                                    runner_up, best_index)
-        best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, _NUM_CODEWORDS - 1 - codeword, live,
-                                                    columns, best, runner_up, best_index)
+        best, runner_up, best_index = _add_codeword_column(unit, codeword_masks_ptr, codeword, live, columns, best,
+                                                           runner_up, best_index)
     else:
         for rank in tl.static_range(CANDIDATES):
             codeword, best_c = _take_largest(best_c, offset_c)
-            best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, codeword, live, columns, best,
-                                                        runner_up, best_index)
-            best, runner_up, best_index = _add_codeword(unit, codeword_masks_ptr, _NUM_CODEWORDS - 1 - codeword,
-                                                        live, columns, best, runner_up, best_index)
+            best, runner_up, best_index = _add_codeword_column(unit, codeword_masks_ptr, codeword, live, columns,
+                                                               best, runner_up, best_index)
         unsolved_c = tl.max(tl.maximum(best_c, second_c), axis=1)
     unsolved = unsolved_c + constant
 
@@ -239,15 +248,13 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
             next_o, CANDIDATES)
     if CANDIDATES == 1:
         octad, unsolved_o = _single_candidate(best_o, top_offset_o, next_o)
-        group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
-        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second, group_index,
-                                             live)
+        best, runner_up, best_index = _add_octad(unit, octad_masks_ptr, octad, live, columns, best, runner_up,
+                                                 best_index)
     else:
         for rank in tl.static_range(CANDIDATES):
             octad, best_o = _take_largest(best_o, offset_o)
-            group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
-            best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second,
-                                                 group_index, live)
+            best, runner_up, best_index = _add_octad(unit, octad_masks_ptr, octad, live, columns, best, runner_up,
+                                                     best_index)
         unsolved_o = tl.max(tl.maximum(best_o, second_o), axis=1)
     unsolved = tl.maximum(unsolved, unsolved_o)
     certain = (tl.maximum(runner_up, unsolved + slack) < best - margin) & finite
