@@ -4,7 +4,8 @@ One program per block of BLOCK_T tokens (docs/search.md, "Screening kernel"):
 1. z is scaled by an exact power of two to max|z_i| ∈ [0.5, 1) and kept in float32 ("unit").
 2. The pair shape is solved exactly (top two scores).
 3. Upper bounds of every codeword group and every octad group come from float16 tensor-core dots of
-   hi + lo splits of float32 operands (error ≤ 2⁻²²·Σ|z| per dot plus float32 accumulation):
+   float16 copies of float32 operands; each dot misses the float32 one by at most the row's summed
+   rounding error of its operand (measured per token, added to the family's bounds):
    codeword c and its complement share min(|z'·s(c)| + K, |z·s(c)| + 4·y₁) (the moved-coordinate
    bound with TOP coordinates and the largest-coordinate bound); octad o gets 2·Σ_o y − 4·[odd]·m_o,
    where m_o ≤ min_o y is a linear lower bound from the BOTTOM smallest coordinates.
@@ -45,37 +46,31 @@ _DIM = tl.constexpr(24)
 _HALF_CODEWORDS = tl.constexpr(2048)
 _NUM_CODEWORDS = tl.constexpr(4096)
 _OCTAD_COLUMNS = tl.constexpr(768)
-_SCREEN_SLACK = tl.constexpr(2.0**-12)  # error allowance of a bound, relative to Σ|z| at unit scale
-_SCREEN_SLACK_ABSOLUTE = tl.constexpr(2.0**-16)  # and absolute (float16 split of entries below 2⁻¹⁴)
+_SCREEN_SLACK = tl.constexpr(2.0**-16)  # float32 arithmetic allowance of a bound, relative to Σ|z| at unit scale
+_PARITY_BASE = tl.constexpr(4096.0)  # accumulator start of the parity dot: 4096 + count, count's bit 0 at bit 11
 _INF = tl.constexpr(float("inf"))
 
 
 @triton.jit
-def _split(values):
-    """float16 hi and lo parts of a float32 tile: |hi + lo − values| ≤ 2⁻²²·|values| + 2⁻²⁵."""
-    high = values.to(tl.float16)
-    return high, (values - high.to(tl.float32)).to(tl.float16)
-
-
-@triton.jit
-def _split_dot(high, low, table):
-    """(high + low) @ table with float32 accumulation on the tensor cores."""
-    return tl.dot(low, table, tl.dot(high, table))
+def _round_half(values):
+    """float16 copy of a float32 tile and, per row, Σ|values − copy| (exact in float32): a dot of the
+    copy with ±1 or 0/1 columns misses the float32 dot by at most that sum."""
+    rounded = values.to(tl.float16)
+    return rounded, tl.sum(tl.abs(values - rounded.to(tl.float32)), axis=1)
 
 
 @triton.jit
 def _bottom_bound(magnitude, columns, BOTTOM: tl.constexpr):
-    """Weights w and floor f with min_o y ≥ f − Σ_o w for every octad o: the BOTTOM smallest |z_i|
-    get w_i = f − y_i, f the next smallest; also returns the smallest |z_i|."""
-    work = tl.where((columns < _DIM)[None, :], magnitude, _INF)
+    """Weights w and floor f with min_o y ≥ f − Σ_o w for every octad o: BOTTOM times the row's
+    smallest |z_i| (with its ties) is removed, f is the smallest that is left (at most max y) and the
+    removed get w_i = f − y_i ≥ 0; also returns the smallest |z_i|."""
+    real = (columns < _DIM)[None, :]
+    work = tl.where(real, magnitude, _INF)
     smallest = tl.min(work, axis=1)
-    bottom = columns[None, :] < 0
     for rank in tl.static_range(BOTTOM):
-        at = tl.argmin(work, axis=1)
-        bottom = bottom | (columns[None, :] == at[:, None])
-        work = tl.where(columns[None, :] == at[:, None], _INF, work)
-    floor = tl.min(work, axis=1)
-    return tl.where(bottom, floor[:, None] - magnitude, 0.0), floor, smallest
+        work = tl.where(work <= tl.min(work, axis=1)[:, None], _INF, work)
+    floor = tl.minimum(tl.min(work, axis=1), tl.max(magnitude, axis=1))
+    return tl.where(real & (magnitude < floor[:, None]), floor[:, None] - magnitude, 0.0), floor, smallest
 
 
 @triton.jit
@@ -198,20 +193,20 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
     magnitude = tl.abs(unit)
     total = tl.sum(magnitude, axis=1)
     margin = _MARGIN_FLOAT32 * total + 2.0**-100
-    slack = _SCREEN_SLACK * total + _SCREEN_SLACK_ABSOLUTE  # the absolute part: float16 subnormals
+    slack = _SCREEN_SLACK * total + 2.0**-100
     best, runner_up, best_index = _pair_group(unit, columns)
 
     # Codeword columns c < 2048: one bound for c and its complement 4095 − c, tracked less `constant`.
     moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
-    moved_high, moved_low = _split(moved)
-    unit_high, unit_low = _split(unit)
+    moved_half, moved_error = _round_half(moved)
+    unit_half, unit_error = _round_half(unit)
     ceiling = 4.0 * tl.max(magnitude, axis=1) - constant
     best_c, offset_c, second_c, top_c, top_offset_c, next_c = _empty_state(BLOCK_T, BLOCK_C)
     for first_codeword in range(0, _HALF_CODEWORDS, BLOCK_C):
         codewords = first_codeword + tl.arange(0, BLOCK_C)
         signs = tl.load(codeword_signs_ptr + columns[:, None] * _HALF_CODEWORDS + codewords[None, :])
-        bound = tl.abs(_split_dot(moved_high, moved_low, signs))
-        correlation = tl.abs(_split_dot(unit_high, unit_low, signs)) + ceiling[:, None]
+        bound = tl.abs(tl.dot(moved_half, signs))
+        correlation = tl.abs(tl.dot(unit_half, signs)) + ceiling[:, None]
         best_c, offset_c, second_c, top_c, top_offset_c, next_c = _fold(
             tl.minimum(bound, correlation), first_codeword, best_c, offset_c, second_c, top_c, top_offset_c, next_c,
             CANDIDATES)
@@ -226,23 +221,25 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
             best, runner_up, best_index = _add_codeword_column(unit, codeword_masks_ptr, codeword, live, columns,
                                                                best, runner_up, best_index)
         unsolved_c = tl.max(tl.maximum(best_c, second_c), axis=1)
-    unsolved = unsolved_c + constant
+    unsolved = unsolved_c + constant + tl.maximum(moved_error, unit_error)
 
     # Octads: 2·Σ_o y − 4·[odd]·max(f − Σ_o w, min y), from operands scaled by 2 and 4 (exact);
-    # the padding columns (no members) bound 0.
+    # the padding columns (no members) bound 0. The parity dot starts at 4096, so the count's parity
+    # is bit 11 of the float32 sum (exact: integers below 2^13).
     weights, floor, smallest = _bottom_bound(magnitude, columns, BOTTOM)
-    double_high, double_low = _split(2.0 * magnitude)
-    weights_high, weights_low = _split(4.0 * weights)
+    double_half, double_error = _round_half(2.0 * magnitude)
+    weights_half, weights_error = _round_half(4.0 * weights)
     floor4 = 4.0 * floor[:, None]
     smallest4 = 4.0 * smallest[:, None]
     negative = (unit < 0).to(tl.float16)
+    parity_base = tl.full([BLOCK_T, BLOCK_O], _PARITY_BASE, tl.float32)
     best_o, offset_o, second_o, top_o, top_offset_o, next_o = _empty_state(BLOCK_T, BLOCK_O)
     for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
         octads = first_octad + tl.arange(0, BLOCK_O)
         members = tl.load(octad_members_ptr + columns[:, None] * _OCTAD_COLUMNS + octads[None, :])
-        sums2 = _split_dot(double_high, double_low, members)
-        lowest4 = tl.maximum(floor4 - _split_dot(weights_high, weights_low, members), smallest4)
-        odd = (tl.dot(negative, members).to(tl.int32) & 1) == 1
+        sums2 = tl.dot(double_half, members)
+        lowest4 = tl.maximum(floor4 - tl.dot(weights_half, members), smallest4)
+        odd = (tl.dot(negative, members, parity_base).to(tl.int32, bitcast=True) & 2048) != 0
         best_o, offset_o, second_o, top_o, top_offset_o, next_o = _fold(
             sums2 - tl.where(odd, lowest4, 0.0), first_octad, best_o, offset_o, second_o, top_o, top_offset_o,
             next_o, CANDIDATES)
@@ -256,7 +253,7 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
             best, runner_up, best_index = _add_octad(unit, octad_masks_ptr, octad, live, columns, best, runner_up,
                                                      best_index)
         unsolved_o = tl.max(tl.maximum(best_o, second_o), axis=1)
-    unsolved = tl.maximum(unsolved, unsolved_o)
+    unsolved = tl.maximum(unsolved, unsolved_o + double_error + weights_error)
     certain = (tl.maximum(runner_up, unsolved + slack) < best - margin) & finite
     tl.store(index_ptr + tokens, tl.where(certain, best_index, UNCERTAIN).to(tl.int64), mask=live)
     return live & ~certain

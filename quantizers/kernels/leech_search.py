@@ -41,10 +41,10 @@ class KernelConfig:
     num_warps: int = 4
     programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
     screen_stages: int = 2  # screening passes before the survivor kernel: 0, 1 (one candidate), 2 (then more)
-    screen_candidates: int = 4  # candidates per family of the second screening pass (1..4)
+    screen_candidates: int = 2  # candidates per family of the second screening pass (1..4)
     screen_block_tokens: int = 64  # tokens per screening program
-    screen_block_codewords: int = 64  # codeword columns per float16 dot tile
-    screen_block_octads: int = 32  # octads per float16 dot tile
+    screen_block_codewords: int = 128  # codeword columns per float16 dot tile
+    screen_block_octads: int = 64  # octads per float16 dot tile
     screen_top: int = 8  # coordinates moved in the screening codeword bound
     screen_bottom: int = 8  # smallest coordinates in the screening octad bound
     screen_warps: int = 4

@@ -158,14 +158,15 @@ def _pair_group(exact, columns):
 @triton.jit
 def _moved_codeword_bound(unit, magnitude, columns, TOP: tl.constexpr):
     """Linear bound of the codeword groups (docs/search.md): the best score of codeword c is at most
-    z'·s(c) + K, with z' = σ·(2y* − y) on the TOP largest coordinates (σ the sign of z, y* the next
-    largest |z_i|), z' = z elsewhere, and K = 4·y* + 2·Σ_top (y − y*). Returns (z', K)."""
+    z'·s(c) + K, with z' = σ·(2y* − y) on the top coordinates (σ the sign of z), z' = z elsewhere, and
+    K = 4·y* + 2·Σ_top (y − y*). The top coordinates are those left after removing TOP times the row's
+    largest |z_i| with its ties, y* ≥ 0 the largest of the rest (the bound holds for any such split).
+    Returns (z', K)."""
     work = tl.where((columns < _DIM)[None, :], magnitude, -1.0)
-    top = columns[None, :] < 0
     for rank in tl.static_range(TOP):
-        largest, at, work = _extract_largest(work, columns)
-        top = top | (columns[None, :] == at[:, None])
-    cutoff = tl.max(work, axis=1)
+        work = tl.where(work >= tl.max(work, axis=1)[:, None], -1.0, work)
+    cutoff = tl.maximum(tl.max(work, axis=1), 0.0)
+    top = magnitude > cutoff[:, None]
     moved = tl.where(top, tl.where(unit < 0, -1.0, 1.0) * (2.0 * cutoff[:, None] - magnitude), unit)
     constant = 4.0 * cutoff + 2.0 * tl.sum(tl.where(top, magnitude - cutoff[:, None], 0.0), axis=1)
     return moved, constant
