@@ -14,8 +14,7 @@ FIELDS = ("method", "device", "tokens", "seconds", "tokens_per_second", "speedup
 TILE_CODEWORDS = 16_384
 TILE_TOKENS = {"cpu": 4_096, "cuda": 16_384}
 SWEEP = (  # screening (block tokens, block codewords, block octads, warps, second-pass candidates) for --sweep
-    (64, 128, 64, 4, 2), (64, 128, 64, 4, 3), (64, 128, 64, 4, 4), (64, 64, 32, 4, 2), (64, 256, 64, 4, 2),
-    (64, 128, 128, 4, 2), (64, 64, 64, 4, 2),
+    (64, 128, 64, 4, 2), (64, 128, 64, 4, 3), (64, 64, 64, 4, 2), (64, 64, 32, 4, 2),
 )
 
 

@@ -1,4 +1,4 @@
-"""The Λ24 search on a CUDA device: compiled Triton kernels, graph replay, capture by the caller (skipped without CUDA)."""
+"""The Λ24 search on a CUDA device: compiled kernels, screening rate, graph replay, caller capture (needs CUDA)."""
 from __future__ import annotations
 
 import importlib.util
@@ -26,6 +26,20 @@ def test_compiled_stages_match_the_exact_search():
     for z in (gaussian, ties):
         got = leech_nearest_minimal(z.cuda(), check_finite=False).cpu().numpy()
         np.testing.assert_array_equal(got, nearest_minimal(z.numpy()))
+
+
+def test_compiled_screening_certifies_most_gaussian_tokens_correctly():
+    from quantizers.kernels.leech_screen_triton import screen
+    from quantizers.kernels.leech_search import KernelConfig, kernel_tables
+
+    z = _gaussian(65_536, 3)
+    expected = nearest_minimal(z.numpy())
+    tables, config = kernel_tables(torch.device("cuda")), KernelConfig()
+    for candidates in (1, config.screen_candidates):
+        got = screen(z.cuda(), tables, config, candidates=candidates).cpu().numpy()
+        certified = got >= 0
+        assert certified.mean() > 0.9, (candidates, certified.mean())  # ≈ 95 % (docs/search.md): bounds stay tight
+        np.testing.assert_array_equal(got[certified], expected[certified])
 
 
 def test_brute_force_alone_and_shared_agree():

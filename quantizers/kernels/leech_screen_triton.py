@@ -47,7 +47,6 @@ _HALF_CODEWORDS = tl.constexpr(2048)
 _NUM_CODEWORDS = tl.constexpr(4096)
 _OCTAD_COLUMNS = tl.constexpr(768)
 _SCREEN_SLACK = tl.constexpr(2.0**-16)  # float32 arithmetic allowance of a bound, relative to Σ|z| at unit scale
-_PARITY_BASE = tl.constexpr(4096.0)  # accumulator start of the parity dot: 4096 + count, count's bit 0 at bit 11
 _INF = tl.constexpr(float("inf"))
 
 
@@ -138,7 +137,7 @@ def _add_octad(unit, octad_masks_ptr, octad, live, columns, best, runner_up, bes
 @triton.jit
 def _leech_screen_kernel(
     z_ptr, index_ptr, n_tokens, ids_ptr, count_ptr, next_ids_ptr, next_count_ptr,
-    codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
+    codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_indicators_ptr, octad_masks_ptr,
     BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
     TOP: tl.constexpr, BOTTOM: tl.constexpr, CANDIDATES: tl.constexpr, GATHERED: tl.constexpr,
     APPEND: tl.constexpr, UNCERTAIN: tl.constexpr,
@@ -149,8 +148,8 @@ def _leech_screen_kernel(
     while block * BLOCK_T < n_ids:  # one block per program over all tokens; a persistent walk over a list
         tokens, live = _block_tokens(ids_ptr, block, tl.arange(0, BLOCK_T), n_tokens, n_ids, GATHERED)
         uncertain = _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
-                                  octad_members_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O, TOP, BOTTOM,
-                                  CANDIDATES, UNCERTAIN)
+                                  octad_members_ptr, octad_indicators_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O,
+                                  TOP, BOTTOM, CANDIDATES, UNCERTAIN)
         if APPEND:
             _append_tokens(next_ids_ptr, next_count_ptr, tokens, uncertain)
         block += tl.num_programs(0)
@@ -180,9 +179,9 @@ def _empty_state(BLOCK_T: tl.constexpr, WIDTH: tl.constexpr):
 
 @triton.jit
 def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
-                  octad_members_ptr, octad_masks_ptr, BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr,
-                  BLOCK_O: tl.constexpr, TOP: tl.constexpr, BOTTOM: tl.constexpr, CANDIDATES: tl.constexpr,
-                  UNCERTAIN: tl.constexpr):
+                  octad_members_ptr, octad_indicators_ptr, octad_masks_ptr, BLOCK_T: tl.constexpr,
+                  BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr, TOP: tl.constexpr, BOTTOM: tl.constexpr,
+                  CANDIDATES: tl.constexpr, UNCERTAIN: tl.constexpr):
     """Screen one block of tokens and store the certified indices (UNCERTAIN elsewhere); returns
     which live tokens stay uncertain."""
     raw = _load_tokens(z_ptr, tokens, live, columns)
@@ -224,22 +223,22 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
     unsolved = unsolved_c + constant + tl.maximum(moved_error, unit_error)
 
     # Octads: 2·Σ_o y − 4·[odd]·max(f − Σ_o w, min y), from operands scaled by 2 and 4 (exact);
-    # the padding columns (no members) bound 0. The parity dot starts at 4096, so the count's parity
-    # is bit 11 of the float32 sum (exact: integers below 2^13).
+    # the padding columns (no members) bound 0. The parity of the negative entries comes from an
+    # int8 dot with int32 output (no float-to-integer conversion per element).
     weights, floor, smallest = _bottom_bound(magnitude, columns, BOTTOM)
     double_half, double_error = _round_half(2.0 * magnitude)
     weights_half, weights_error = _round_half(4.0 * weights)
     floor4 = 4.0 * floor[:, None]
     smallest4 = 4.0 * smallest[:, None]
-    negative = (unit < 0).to(tl.float16)
-    parity_base = tl.full([BLOCK_T, BLOCK_O], _PARITY_BASE, tl.float32)
+    negative = (unit < 0).to(tl.int8)
     best_o, offset_o, second_o, top_o, top_offset_o, next_o = _empty_state(BLOCK_T, BLOCK_O)
     for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
         octads = first_octad + tl.arange(0, BLOCK_O)
-        members = tl.load(octad_members_ptr + columns[:, None] * _OCTAD_COLUMNS + octads[None, :])
+        table = columns[:, None] * _OCTAD_COLUMNS + octads[None, :]
+        members = tl.load(octad_members_ptr + table)
         sums2 = tl.dot(double_half, members)
         lowest4 = tl.maximum(floor4 - tl.dot(weights_half, members), smallest4)
-        odd = (tl.dot(negative, members, parity_base).to(tl.int32, bitcast=True) & 2048) != 0
+        odd = (tl.dot(negative, tl.load(octad_indicators_ptr + table), out_dtype=tl.int32) & 1) == 1
         best_o, offset_o, second_o, top_o, top_offset_o, next_o = _fold(
             sums2 - tl.where(odd, lowest4, 0.0), first_octad, best_o, offset_o, second_o, top_o, top_offset_o,
             next_o, CANDIDATES)
@@ -276,7 +275,8 @@ def screen(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, c
         programs = min(programs, config.programs(z_N24.device))
     _leech_screen_kernel[(programs,)](
         z_N24, out_N, z_N24.shape[0], *list_pointers(out_N, tokens, leftovers),
-        tables.codeword_signs_half, tables.codeword_masks, tables.octad_members_half, tables.octad_masks,
+        tables.codeword_signs_half, tables.codeword_masks, tables.octad_members_half, tables.octad_members,
+        tables.octad_masks,
         BLOCK_T=config.screen_block_tokens, BLOCK_C=config.screen_block_codewords,
         BLOCK_O=config.screen_block_octads, TOP=config.screen_top, BOTTOM=config.screen_bottom,
         CANDIDATES=candidates, GATHERED=tokens is not None, APPEND=leftovers is not None, UNCERTAIN=uncertain,
