@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "bench-quantizers",
         help="time forward+backward of leech24, bsq (d=18) and a dense vq (196,560 codes)",
         description="Times one training step of each quantizer (train mode, forward plus backward "
-        "of sum(quantized²) + loss, warm-up excluded, best and median of --repeats) on Gaussian "
+        "of sum(quantized²) + loss, warm-up excluded, best and median of --repeats, the "
+        "quantizers' steps interleaved round-robin) on Gaussian "
         "latents of --tokens rows: leech24 (Λ24-SQ, 196,560 codes), bsq with d=18 (262,144 codes) "
         "and vq with a learned 196,560×24 codebook searched by the exact tiled search (EMA "
         "update included). Reports wall seconds (best and median), the process CPU seconds of the "
@@ -62,28 +63,34 @@ def _devices(choice: str) -> list[str]:
     return [choice]
 
 
-def _time_steps(quantizer, z, repeats: int) -> tuple[list[float], list[float]]:
-    import torch
+def _time_steps(steps: dict, synchronize, repeats: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU seconds of `repeats` timed calls of each step, interleaved round-robin (the
+    order rotating each round) so that a drift of the machine's speed affects every quantizer
+    alike; one untimed warm-up call each first (numba/Triton compilation, allocator, thread pools)."""
+    for step in steps.values():
+        step()
+    synchronize()
+    times = {name: ([], []) for name in steps}
+    names = list(steps)
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            steps[name]()
+            synchronize()
+            times[name][0].append(time.perf_counter() - start)
+            times[name][1].append(time.process_time() - cpu_start)
+    return times
 
+
+def _training_step(quantizer, z):
+    """One training step of `quantizer` on fresh leaves of `z`: forward, then backward of sum(q²) + loss."""
     def step() -> None:
         latents = z.detach().requires_grad_(True)
         out = quantizer(latents)
         (out.quantized.float().square().sum() + out.loss).backward()
 
-    def synchronize() -> None:
-        if z.device.type == "cuda":
-            torch.cuda.synchronize()
-
-    step()  # warm-up: numba/Triton compilation, allocator, thread pools
-    synchronize()
-    seconds, cpu_seconds = [], []
-    for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        step()
-        synchronize()
-        seconds.append(time.perf_counter() - start)
-        cpu_seconds.append(time.process_time() - cpu_start)
-    return seconds, cpu_seconds
+    return step
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,12 +110,17 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for device in _devices(args.device):
         generator = torch.Generator().manual_seed(args.seed)
-        by_name = {}
+        built, steps = {}, {}
         for name in args.quantizers:
             registry_name, options = CONFIGS[name]
-            quantizer = quantizers.build(registry_name, check_finite=args.check_finite, **options).to(device)
+            quantizer = quantizers.build(registry_name, check_finite=args.check_finite, **options).to(device).train()
             z = torch.randn(args.tokens, quantizer.dim, generator=generator).to(device=device, dtype=dtype)
-            seconds, cpu_seconds = _time_steps(quantizer.train(), z, args.repeats)
+            built[name], steps[name] = (quantizer, z), _training_step(quantizer, z)
+        synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+        times = _time_steps(steps, synchronize, args.repeats)
+        by_name = {}
+        for name, (seconds, cpu_seconds) in times.items():
+            quantizer, z = built[name]
             best = min(seconds)
             by_name[name] = {
                 "quantizer": name, "device": device, "dtype": args.dtype, "tokens": args.tokens,

@@ -191,10 +191,9 @@ def _stage_note(z_N24, config) -> str:
     """Time and uncertain-token count of each CUDA stage (docs/search.md)."""
     import torch
 
-    from quantizers.kernels.leech_search import search_stages
+    from quantizers.kernels.leech_search import search_stages, stage_names
 
-    names = ["screening (1 candidate)", f"screening ({config.screen_candidates} candidates)"][:config.screen_stages]
-    names += ["survivor kernel (float32)", "survivor kernel (float64)", "brute force"]
+    names = stage_names(config)
     indices = torch.empty(z_N24.shape[0], dtype=torch.int64, device=z_N24.device)
     parts = []
     for mark, (name, stage) in enumerate(zip(names, search_stages(z_N24, config)), start=1):

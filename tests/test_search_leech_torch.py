@@ -56,6 +56,8 @@ def test_kernel_tables_are_consistent():
         ({"screen_candidates": 5}, ValueError),
         ({"screen_top": 1}, ValueError),
         ({"screen_block_tokens": 512}, ValueError),
+        ({"rescreen_block_tokens": 48}, ValueError),
+        ({"precise_block_tokens": 8}, ValueError),
         ({"graphs": -1}, ValueError),
     ],
 )

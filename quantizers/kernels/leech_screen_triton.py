@@ -48,6 +48,7 @@ _NUM_CODEWORDS = tl.constexpr(4096)
 _OCTAD_COLUMNS = tl.constexpr(768)
 _SCREEN_SLACK = tl.constexpr(2.0**-16)  # float32 arithmetic allowance of a bound, relative to Σ|z| at unit scale
 _INF = tl.constexpr(float("inf"))
+_ROUNDING = tl.constexpr(1.5 * 2.0**23)  # x + this − this rounds x ∈ [0, 2^22) to an integer (float32)
 
 
 @triton.jit
@@ -56,6 +57,16 @@ def _round_half(values):
     copy with ±1 or 0/1 columns misses the float32 dot by at most that sum."""
     rounded = values.to(tl.float16)
     return rounded, tl.sum(tl.abs(values - rounded.to(tl.float32)), axis=1)
+
+
+@triton.jit
+def _odd(count):
+    """1.0 where an integer count in [0, 2^22) is odd, 0.0 where it is even, in float32 arithmetic
+    only: c/2 is rounded to an integer r (adding and removing 1.5·2^23; halves go to the even
+    neighbour) and |2r − c| is 1 for odd c, 0 for even c. Reading the parity from the bits of a
+    float32 value instead lost it on the H200 (docs/search.md, "Octad parity")."""
+    rounded = (0.5 * count + _ROUNDING) - _ROUNDING
+    return tl.abs(2.0 * rounded - count)
 
 
 @triton.jit
@@ -137,7 +148,7 @@ def _add_octad(unit, octad_masks_ptr, octad, live, columns, best, runner_up, bes
 @triton.jit
 def _leech_screen_kernel(
     z_ptr, index_ptr, n_tokens, ids_ptr, count_ptr, next_ids_ptr, next_count_ptr,
-    codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_indicators_ptr, octad_masks_ptr,
+    codeword_signs_ptr, codeword_masks_ptr, octad_members_ptr, octad_masks_ptr,
     BLOCK_T: tl.constexpr, BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr,
     TOP: tl.constexpr, BOTTOM: tl.constexpr, CANDIDATES: tl.constexpr, GATHERED: tl.constexpr,
     APPEND: tl.constexpr, UNCERTAIN: tl.constexpr,
@@ -148,7 +159,7 @@ def _leech_screen_kernel(
     while block * BLOCK_T < n_ids:  # one block per program over all tokens; a persistent walk over a list
         tokens, live = _block_tokens(ids_ptr, block, tl.arange(0, BLOCK_T), n_tokens, n_ids, GATHERED)
         uncertain = _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
-                                  octad_members_ptr, octad_indicators_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O,
+                                  octad_members_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O,
                                   TOP, BOTTOM, CANDIDATES, UNCERTAIN)
         if APPEND:
             _append_tokens(next_ids_ptr, next_count_ptr, tokens, uncertain)
@@ -179,7 +190,7 @@ def _empty_state(BLOCK_T: tl.constexpr, WIDTH: tl.constexpr):
 
 @triton.jit
 def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
-                  octad_members_ptr, octad_indicators_ptr, octad_masks_ptr, BLOCK_T: tl.constexpr,
+                  octad_members_ptr, octad_masks_ptr, BLOCK_T: tl.constexpr,
                   BLOCK_C: tl.constexpr, BLOCK_O: tl.constexpr, TOP: tl.constexpr, BOTTOM: tl.constexpr,
                   CANDIDATES: tl.constexpr, UNCERTAIN: tl.constexpr):
     """Screen one block of tokens and store the certified indices (UNCERTAIN elsewhere); returns
@@ -223,14 +234,14 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
     unsolved = unsolved_c + constant + tl.maximum(moved_error, unit_error)
 
     # Octads: 2·Σ_o y − 4·[odd]·max(f − Σ_o w, min y), from operands scaled by 2 and 4 (exact);
-    # the padding columns (no members) bound 0. The parity of the negative entries comes from an
-    # int8 dot with int32 output (no float-to-integer conversion per element).
+    # the padding columns (no members) bound 0. The parity of the negative entries comes from a
+    # float16 dot of 0/1 operands (an exact count) in float arithmetic only (`_odd`).
     weights, floor, smallest = _bottom_bound(magnitude, columns, BOTTOM)
     double_half, double_error = _round_half(2.0 * magnitude)
     weights_half, weights_error = _round_half(4.0 * weights)
     floor4 = 4.0 * floor[:, None]
     smallest4 = 4.0 * smallest[:, None]
-    negative = (unit < 0).to(tl.int8)
+    negative = (unit < 0).to(tl.float16)
     best_o, offset_o, second_o, top_o, top_offset_o, next_o = _empty_state(BLOCK_T, BLOCK_O)
     for first_octad in range(0, _OCTAD_COLUMNS, BLOCK_O):
         octads = first_octad + tl.arange(0, BLOCK_O)
@@ -238,9 +249,9 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
         members = tl.load(octad_members_ptr + table)
         sums2 = tl.dot(double_half, members)
         lowest4 = tl.maximum(floor4 - tl.dot(weights_half, members), smallest4)
-        odd = (tl.dot(negative, tl.load(octad_indicators_ptr + table), out_dtype=tl.int32) & 1) == 1
+        odd = _odd(tl.dot(negative, members))
         best_o, offset_o, second_o, top_o, top_offset_o, next_o = _fold(
-            sums2 - tl.where(odd, lowest4, 0.0), first_octad, best_o, offset_o, second_o, top_o, top_offset_o,
+            sums2 - odd * lowest4, first_octad, best_o, offset_o, second_o, top_o, top_offset_o,
             next_o, CANDIDATES)
     if CANDIDATES == 1:
         octad, unsolved_o = _single_candidate(best_o, top_offset_o, next_o)
@@ -275,8 +286,7 @@ def screen(z_N24: torch.Tensor, tables: KernelTables, config: KernelConfig, *, c
         programs = min(programs, config.programs(z_N24.device))
     _leech_screen_kernel[(programs,)](
         z_N24, out_N, z_N24.shape[0], *list_pointers(out_N, tokens, leftovers),
-        tables.codeword_signs_half, tables.codeword_masks, tables.octad_members_half, tables.octad_members,
-        tables.octad_masks,
+        tables.codeword_signs_half, tables.codeword_masks, tables.octad_members_half, tables.octad_masks,
         BLOCK_T=config.screen_block_tokens, BLOCK_C=config.screen_block_codewords,
         BLOCK_O=config.screen_block_octads, TOP=config.screen_top, BOTTOM=config.screen_bottom,
         CANDIDATES=candidates, GATHERED=tokens is not None, APPEND=leftovers is not None, UNCERTAIN=uncertain,

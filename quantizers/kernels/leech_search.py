@@ -6,13 +6,13 @@ order; ties -> lowest index; definition in that module and docs/search.md). On C
 each on the tokens the previous one could not certify: the screening kernel (float16 tensor-core
 bounds, one exact candidate per family; `leech_screen_triton`) over all tokens, the screening
 kernel with more candidates, the survivor kernel (exact int8 bounds, decisions with a certified
-margin in float32, then in float64; `leech_search_triton`), and a float64 brute force of B for the rest (true near
+margin in float64; `leech_search_triton`), and a float64 brute force of B for the rest (true near
 ties, exact ties, overflowing survivor lists; `leech_brute_force_triton`). No host
 synchronisation when check_finite=False (docs/search.md).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import NamedTuple
 
@@ -33,16 +33,19 @@ BACKENDS = ("auto", "triton", "numba")
 class KernelConfig:
     """Tunable launch parameters of the Triton kernel (powers of two; see docs/search.md)."""
 
-    block_tokens: int = 32  # tokens per program step (rows of each int8 dot)
+    block_tokens: int = 32  # tokens per program step of the float32 survivor pass (rows of each int8 dot)
+    precise_block_tokens: int = 16  # the same for the float64 pass (a few hundred tokens: more programs)
     block_codewords: int = 64  # codewords per dot tile
     block_octads: int = 64  # octads per dot tile
     slots: int = 64  # survivor slots per token and pass; more survivors -> exact fallback
     top: int = 4  # coordinates moved in the linear codeword bound
     num_warps: int = 4
     programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
-    screen_stages: int = 2  # screening passes before the survivor kernel: 0, 1 (one candidate), 2 (then more)
+    screen_stages: int = 2  # screening passes before the survivor kernel: 0, 1 (one candidate), 2 (then more);
+    # with 0 the survivor kernel runs in float32 on every token first, otherwise in float64 only
     screen_candidates: int = 2  # candidates per family of the second screening pass (1..4)
-    screen_block_tokens: int = 64  # tokens per screening program
+    screen_block_tokens: int = 64  # tokens per program of the first screening pass
+    rescreen_block_tokens: int = 32  # tokens per program of the second screening pass (fewer registers)
     screen_block_codewords: int = 128  # codeword columns per float16 dot tile
     screen_block_octads: int = 64  # octads per float16 dot tile
     screen_top: int = 8  # coordinates moved in the screening codeword bound
@@ -51,8 +54,9 @@ class KernelConfig:
     graphs: int = 4  # CUDA graphs of the stage chain kept for repeated inputs (0: always launch eagerly)
 
     def __post_init__(self) -> None:
-        for name, largest in (("block_tokens", 1024), ("block_codewords", 2048), ("block_octads", 256),
-                              ("screen_block_tokens", 256), ("screen_block_codewords", 2048),
+        for name, largest in (("block_tokens", 1024), ("precise_block_tokens", 1024), ("block_codewords", 2048),
+                              ("block_octads", 256), ("screen_block_tokens", 256), ("rescreen_block_tokens", 256),
+                              ("screen_block_codewords", 2048),
                               ("screen_block_octads", 256)):
             value = getattr(self, name)
             if not 16 <= value <= largest or value & (value - 1):
@@ -80,6 +84,9 @@ class KernelConfig:
         if device.type != "cuda":
             return 2
         return self.programs_per_sm * torch.cuda.get_device_properties(device).multi_processor_count
+
+
+DEFAULT_CONFIG = KernelConfig()  # built once: a call with the defaults skips the field checks
 
 
 class TokenList(NamedTuple):
@@ -175,7 +182,7 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
         wide = flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float()
         indices_N = torch.from_numpy(nearest_minimal(wide.numpy()))
     else:
-        config = config or KernelConfig()
+        config = config or DEFAULT_CONFIG
         indices_N = (_GRAPHS if flat_N24.is_cuda else _triton_search)(flat_N24, config)
     return indices_N.reshape(z_N24.shape[:-1])
 
@@ -191,17 +198,25 @@ def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
 _GRAPHS = SearchGraphs(_triton_search)
 
 
+def stage_names(config: KernelConfig) -> list[str]:
+    """Names of the CUDA stages that `search_stages` returns for `config`, in order."""
+    names = ["screening (1 candidate)", f"screening ({config.screen_candidates} candidates)"][:config.screen_stages]
+    names += [] if config.screen_stages else ["survivor kernel (float32)"]
+    return names + ["survivor kernel (float64)", "brute force"]
+
+
 def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
-    """The CUDA stages (docs/search.md) as functions of the index buffer (int64 (N,)): screening
-    with one candidate over all tokens, screening with `config.screen_candidates` candidates
-    (`config.screen_stages` screening passes in all), the survivor kernel with float32 and then
-    float64 decisions, and the float64 brute force, each on the tokens the previous stage left
-    uncertain. Stage k writes -k where it cannot certify and appends those tokens to a `TokenList`
-    that the next stage reads; the brute force decides every token it gets.
+    """The CUDA stages (docs/search.md, `stage_names`) as functions of the index buffer (int64 (N,)):
+    screening with one candidate over all tokens, screening with `config.screen_candidates`
+    candidates (`config.screen_stages` screening passes in all), the survivor kernel with float64
+    decisions (preceded by a float32 pass when there is no screening: it then sees every token),
+    and the float64 brute force, each on the tokens the previous stage left uncertain. Stage k
+    writes -k where it cannot certify and appends those tokens to a `TokenList` that the next stage
+    reads; the brute force decides every token it gets.
 
     Scratch, allocated here: two int32 id buffers of N entries that the lists take in turn and one
-    zeroed int64 buffer of N + 4 entries (the brute force's keys, then the four counts), so 16 bytes
-    per token and a single memset; nothing waits for the host.
+    zeroed int64 buffer of N + (stages − 1) entries (the brute force's keys, then the list counts),
+    so 16 bytes per token and a single memset; nothing waits for the host.
     """
     from quantizers.kernels.leech_brute_force_triton import brute_force
     from quantizers.kernels.leech_screen_triton import screen
@@ -211,10 +226,13 @@ def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
     if n_tokens >= 2**31:
         raise ValueError(f"the CUDA search takes fewer than 2^31 tokens per call, got {n_tokens}")
     tables = kernel_tables(device)
+    rescreen = replace(config, screen_block_tokens=config.rescreen_block_tokens)
+    precise = replace(config, block_tokens=config.precise_block_tokens)
     kernels = [partial(screen, flat_N24, tables, config, candidates=1),
-               partial(screen, flat_N24, tables, config, candidates=config.screen_candidates)]
-    kernels = kernels[:config.screen_stages] + [partial(launch, flat_N24, tables, config, precise=False),
-                                                partial(launch, flat_N24, tables, config, precise=True)]
+               partial(screen, flat_N24, tables, rescreen, candidates=config.screen_candidates)]
+    kernels = kernels[:config.screen_stages] if config.screen_stages else [
+        partial(launch, flat_N24, tables, config, precise=False)]
+    kernels.append(partial(launch, flat_N24, tables, precise, precise=True))
     zeroed_S = torch.zeros(n_tokens + len(kernels), dtype=torch.int64, device=device)
     buffers = [torch.empty(n_tokens, dtype=torch.int32, device=device) for _ in range(2)]
     lists = [TokenList(buffers[k % 2], zeroed_S[n_tokens + k:n_tokens + k + 1]) for k in range(len(kernels))]

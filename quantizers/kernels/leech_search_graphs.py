@@ -1,6 +1,6 @@
 """CUDA-graph replay of the Λ24 search's stage chain, so that a repeated call costs one launch on the host.
 
-The stages (`leech_search.search_stages`) launch seven kernels whose host-side cost (Triton's
+The stages (`leech_search.search_stages`) launch a kernel or more per stage whose host-side cost (Triton's
 launcher, argument checks) exceeds their GPU time at training sizes. Nothing in the chain waits for
 the host, so it can be captured once and replayed. A graph reads its input at the address it was
 captured with, so graphs are keyed by (device, input address, shape, dtype, config): a key seen for
