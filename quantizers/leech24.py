@@ -40,6 +40,12 @@ def _leech_nearest_minimal_cuda(u_N24: Tensor) -> Tensor:
     return leech_nearest_minimal(u_N24, check_finite=False)
 
 
+def _search_quantizer_rows_cuda(u_N24: Tensor) -> Tensor:
+    from quantizers.kernels.leech_search import search_checked_rows  # Triton: imported on first use
+
+    return search_checked_rows(u_N24)
+
+
 def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
     return u_N24.new_empty((u_N24.shape[0],), dtype=torch.int64)
 
@@ -47,7 +53,6 @@ def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
 _LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cpu, "CPU")
 _LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cuda, "CUDA")
 torch.library.register_fake("slq::leech_nearest_minimal", _leech_nearest_minimal_fake, lib=_LIBRARY)
-_SEARCH = {"cpu": _leech_nearest_minimal_cpu, "cuda": _leech_nearest_minimal_cuda}
 
 SHAPE_RANGES = {
     name: (start, start + count)
@@ -88,6 +93,7 @@ class Leech24Quantizer(SphericalCodeQuantizer):
                          commitment_weight=commitment_weight, channel_first=channel_first,
                          check_finite=check_finite)
         self.shapes = shapes
+        self.full_code = shapes == leech.SHAPE_NAMES
         self.codebook_file = None if codebook_file is None else str(codebook_file)
         position_of_canonical = np.full(leech.NUM_MINIMAL, -1, dtype=np.int64)
         position_of_canonical[canonical_K] = np.arange(canonical_K.size)
@@ -112,7 +118,7 @@ class Leech24Quantizer(SphericalCodeQuantizer):
 
     def search_backend(self, z: Tensor) -> str:
         device = z.device.type
-        if self.shapes != leech.SHAPE_NAMES or device not in STRUCTURED:
+        if not self.full_code or device not in STRUCTURED:
             return TILED
         if device == "cuda" and not HAS_TRITON:
             return TILED
@@ -124,14 +130,18 @@ class Leech24Quantizer(SphericalCodeQuantizer):
         Full code: the exact Golay-structured search, numba on CPU (`lattices.leech_search`) and
         Triton on CUDA (`quantizers.kernels.leech_search`), with float64 scores of the fp32 unit
         vectors; it raises ValueError on non-finite rows. Shape subsets (or CUDA without Triton):
-        the exact tiled search over the (subset) codebook.
+        the exact tiled search over the (subset) codebook. The rows come from this class (fp32
+        (M, 24), finite-checked by the base class when `check_finite`), so the CUDA search is
+        called without its argument checks.
         """
         if self.search_backend(u_M24) == TILED:
             return argmax_score(u_M24, self.codebook)
         u_M24 = u_M24.detach().float().contiguous()
         if torch.compiler.is_compiling():  # the operator, so that the compiler traces around the search
             return torch.ops.slq.leech_nearest_minimal(u_M24)
-        return _SEARCH[u_M24.device.type](u_M24)  # the same function without the dispatcher's overhead
+        if u_M24.is_cuda:
+            return _search_quantizer_rows_cuda(u_M24)
+        return _leech_nearest_minimal_cpu(u_M24)  # the operator's CPU kernel without the dispatcher
 
     def _index_from_position(self, position_M: Tensor) -> Tensor:
         return self.row_of_position[position_M] if self.file_order else position_M

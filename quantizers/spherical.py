@@ -87,7 +87,9 @@ class SphericalCodeQuantizer(Quantizer):
         else:
             loss = zero_loss(z_Nd)
         indices_N = self.group_radix.encode(group_index_NG)
-        return quantized_Nd, indices_N, loss, {"quantization_mse": error * self.group_scale**2}
+        if self.groups > 1:
+            error = error * self.group_scale**2
+        return quantized_Nd, indices_N, loss, {"quantization_mse": error}
 
     def _lookup(self, indices_N: Tensor) -> Tensor:
         group_index_NG = self.group_radix.decode(indices_N)

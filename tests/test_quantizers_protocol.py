@@ -178,6 +178,37 @@ def test_normalizing_quantizers_ignore_the_scale_even_near_fp32_overflow(case):
         assert torch.equal(out.quantized, reference.quantized), scale
 
 
+def test_normalize_rows_gradient_is_the_tangent_projection():
+    from quantizers.base import normalize_rows
+
+    z = torch.randn(40, 24, dtype=torch.float64, generator=torch.Generator().manual_seed(4))
+    assert torch.autograd.gradcheck(normalize_rows, (z.clone().requires_grad_(True),))
+    for scale in (1e-30, 1.0, 1e36):  # float32 rows whose squared norm would under- or overflow
+        latents = (z * scale).float().requires_grad_(True)
+        grad_out = torch.randn(40, 24, generator=torch.Generator().manual_seed(5))
+        (normalize_rows(latents) * grad_out).sum().backward()
+        u = z / z.norm(dim=1, keepdim=True)
+        projected = grad_out.double() - u * (u * grad_out.double()).sum(dim=1, keepdim=True)
+        expected = projected / (z.norm(dim=1, keepdim=True) * scale)
+        row_error = (latents.grad.double() - expected).abs().amax(dim=1) / expected.abs().amax(dim=1)
+        assert row_error.max() < 1e-6, scale  # a few fp32 roundings of the row's largest entry
+
+
+def test_normalize_rows_keeps_zero_rows_with_identity_gradient_and_refuses_second_derivatives():
+    from quantizers.base import normalize_rows
+
+    z = torch.zeros(2, 5, requires_grad=True)
+    grad_out = torch.arange(10.0).reshape(2, 5)
+    u = normalize_rows(z)
+    assert torch.equal(u, torch.zeros(2, 5))
+    (u * grad_out).sum().backward()
+    assert torch.equal(z.grad, grad_out)
+    x = torch.randn(3, 4, requires_grad=True)
+    (first,) = torch.autograd.grad(normalize_rows(x).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError):  # no silently wrong second derivative
+        first.sum().backward()
+
+
 def test_lattice_codebooks_are_not_in_the_state_dict():
     for case in SPHERICAL_CASES + ["fsq"]:
         assert make(case).state_dict() == {}

@@ -81,3 +81,24 @@ def test_search_inside_a_graph_captured_by_the_caller():
         graph.replay()
         u = normalize_rows(z).cpu()  # the quantizer's own unit vectors
         np.testing.assert_array_equal(out.indices.cpu().numpy(), nearest_minimal(u.numpy()))
+
+
+def test_quantizer_steps_on_cuda_match_the_exact_search_and_the_cpu_step():
+    import quantizers
+    from quantizers.base import normalize_rows
+
+    gpu, cpu = quantizers.build("leech24", check_finite=False).cuda(), quantizers.build("leech24")
+    z = torch.empty(4096, 24, device="cuda")
+    for seed in range(4):  # the same address: eager, eager + capture, then graph replays
+        z.copy_(_gaussian(4096, 30 + seed).cuda())
+        results = []
+        for quantizer, latents in ((gpu, z.clone()), (cpu, z.cpu())):
+            latents.requires_grad_(True)
+            out = quantizer(latents)
+            (out.quantized.square().sum() * 0.5).backward()
+            results.append((out.indices.cpu(), out.quantized.detach().cpu(), latents.grad.cpu()))
+        (gpu_indices, gpu_codes, gpu_grad), (cpu_indices, cpu_codes, cpu_grad) = results
+        np.testing.assert_array_equal(gpu_indices.numpy(), nearest_minimal(normalize_rows(z).cpu().numpy()))
+        assert torch.equal(gpu_indices, cpu_indices)
+        assert torch.equal(gpu_codes, cpu_codes)
+        torch.testing.assert_close(gpu_grad, cpu_grad)

@@ -181,10 +181,18 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
         wide = flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float()
         indices_N = torch.from_numpy(nearest_minimal(wide.numpy()))
+    elif flat_N24.is_cuda:
+        indices_N = _GRAPHS(flat_N24, config or DEFAULT_CONFIG)
     else:
-        config = config or DEFAULT_CONFIG
-        indices_N = (_GRAPHS if flat_N24.is_cuda else _triton_search)(flat_N24, config)
+        indices_N = _triton_search(flat_N24, config or DEFAULT_CONFIG)
     return indices_N.reshape(z_N24.shape[:-1])
+
+
+def search_checked_rows(flat_N24: Tensor) -> Tensor:
+    """`leech_nearest_minimal` for rows its caller has already checked: a contiguous float32
+    (N, 24) CUDA tensor, default configuration, no argument checks (the quantizer's hot path,
+    where those checks and the wrapper cost as much host time as the graph replay itself)."""
+    return _GRAPHS(flat_N24, DEFAULT_CONFIG)
 
 
 def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
