@@ -76,20 +76,22 @@ class SphericalCodeQuantizer(Quantizer):
         return codes * self.group_scale if self.groups > 1 else codes
 
     def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
-        u_Mg = normalize_rows(z_Nd.reshape(-1, self.group_dim))
+        one_group = self.groups == 1  # then rows are groups: no reshapes (each is an autograd node)
+        u_Mg = normalize_rows(z_Nd if one_group else z_Nd.reshape(-1, self.group_dim))
         position_M = self._nearest(u_Mg)
         codes_Mg = self.codebook.index_select(0, position_M)
-        quantized_Nd = self._scaled(straight_through(codes_Mg, u_Mg)).reshape(-1, self.dim)
-        group_index_NG = self._index_from_position(position_M).reshape(-1, self.groups)
+        quantized_Mg = straight_through(codes_Mg, u_Mg)
         error = F.mse_loss(u_Mg.detach(), codes_Mg)
         if self.commitment_weight:
             loss = self.commitment_weight * F.mse_loss(u_Mg, codes_Mg)
         else:
             loss = zero_loss(z_Nd)
-        indices_N = self.group_radix.encode(group_index_NG)
-        if self.groups > 1:
-            error = error * self.group_scale**2
-        return quantized_Nd, indices_N, loss, {"quantization_mse": error}
+        group_index_M = self._index_from_position(position_M)
+        if one_group:
+            return quantized_Mg, group_index_M, loss, {"quantization_mse": error}
+        quantized_Nd = self._scaled(quantized_Mg).reshape(-1, self.dim)
+        indices_N = self.group_radix.encode(group_index_M.reshape(-1, self.groups))
+        return quantized_Nd, indices_N, loss, {"quantization_mse": error * self.group_scale**2}
 
     def _lookup(self, indices_N: Tensor) -> Tensor:
         group_index_NG = self.group_radix.decode(indices_N)
