@@ -12,6 +12,8 @@ import numpy as np
 
 from lattices.decoder_input import POINT_LIMIT, as_float_points
 
+SCORE_LIMIT = 2.0**1000  # largest |x_i| for `nearest_root`: its float64 inner products cannot overflow
+
 DIM = 8
 _CHUNK = 1024  # points per parallel work item
 
@@ -111,10 +113,12 @@ def _nearest_root_kernel(points: np.ndarray, roots: np.ndarray, out: np.ndarray)
 
 def nearest_root(x: np.ndarray) -> np.ndarray:
     """Index into `e8.roots()` of the root with the largest inner product with each float (..., 8)
-    vector (the nearest root on the sphere), as int64 (...); ties go to the lowest index."""
+    vector (the nearest root on the sphere), as int64 (...); ties go to the lowest index.
+    Entries above 2^1000 in magnitude raise ValueError (the scores would overflow); the zero
+    vector ties all roots and gets root 0."""
     from lattices import e8  # e8 re-exports this module's functions at its end
 
-    points, leading = as_float_points(x, DIM)
+    points, leading = as_float_points(x, DIM, max_abs=SCORE_LIMIT)
     out = np.empty(points.shape[0], dtype=np.int64)
     _nearest_root_kernel(points, np.ascontiguousarray(e8.roots(), dtype=np.float64), out)
     return out.reshape(leading)

@@ -132,6 +132,8 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     Subclasses implement `_quantize(z_Nd fp32) -> (quantized_Nd, indices_N, loss, stats)`,
     `_lookup(indices_N) -> codes_Nd fp32` and `_codes_to_indices(codes_Nd fp32, dtype) -> indices_N`.
+    Inputs are cast to float32 first, so a float64 z beyond float32's range is non-finite (ValueError
+    with `check_finite`) and a float64 row below its smallest subnormal is a zero row.
     """
 
     def __init__(self, dim: int, codebook_size: int, *, channel_first: bool = False,
@@ -187,10 +189,10 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     # protocol -------------------------------------------------------------------------------
     def forward(self, z: Tensor) -> QuantizerOutput:
-        z_Nd = self._to_rows(z, "z")
+        z_Nd = self._to_rows(z, "z").float()  # every quantizer computes in float32
         if self.check_finite:
-            require_finite(z_Nd, "z")
-        quantized_Nd, indices_N, loss, stats = self._quantize(z_Nd.float())
+            require_finite(z_Nd, "z as float32" if z.dtype == torch.float64 else "z")
+        quantized_Nd, indices_N, loss, stats = self._quantize(z_Nd)
         batch_shape = self._batch_shape(z)
         return QuantizerOutput(
             self._from_rows(quantized_Nd.to(z.dtype), batch_shape),
@@ -217,9 +219,9 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     def codes_to_indices(self, codes: Tensor) -> Tensor:
         """Indices of codewords given in the forward output's layout; non-codewords raise ValueError."""
-        codes_Nd = self._to_rows(codes, "codes")
-        require_finite(codes_Nd, "codes")
-        return self._codes_to_indices(codes_Nd.float(), codes.dtype).reshape(self._batch_shape(codes))
+        codes_Nd = self._to_rows(codes, "codes").float()
+        require_finite(codes_Nd, "codes as float32" if codes.dtype == torch.float64 else "codes")
+        return self._codes_to_indices(codes_Nd, codes.dtype).reshape(self._batch_shape(codes))
 
     @abstractmethod
     def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:

@@ -27,14 +27,16 @@ class MultiScaleOutput(NamedTuple):
 
 
 class PhiRefiner(nn.Conv2d):
-    """VAR's φ: h ↦ (1 − ratio)·h + ratio·conv3×3(h), a residual refinement of upsampled codes."""
+    """VAR's φ: h ↦ (1 − ratio)·h + ratio·conv3×3(h), a residual refinement of upsampled codes.
+    The conv runs in its weights' dtype (outside autocast: float32), whatever h's dtype."""
 
     def __init__(self, dim: int, ratio: float) -> None:
         super().__init__(dim, dim, kernel_size=3, padding=1)
         self.ratio = float(ratio)
 
     def forward(self, h_BdHW: Tensor) -> Tensor:
-        return h_BdHW * (1 - self.ratio) + super().forward(h_BdHW) * self.ratio
+        refined_BdHW = super().forward(h_BdHW.to(self.weight.dtype)).to(h_BdHW.dtype)
+        return h_BdHW * (1 - self.ratio) + refined_BdHW * self.ratio
 
 
 def _scale_sizes(scales: Sequence[int | tuple[int, int]]) -> tuple[tuple[int, int], ...]:

@@ -1,5 +1,6 @@
 """Tests of the E8 nearest-point and nearest-root decoders (doubled coordinates)."""
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -86,3 +87,12 @@ def test_nearest_root_ties_go_to_the_lowest_index():
 
 def test_nearest_root_of_a_root_is_itself():
     assert np.array_equal(e8.nearest_root(e8.roots().astype(np.float64) * 0.3), np.arange(e8.NUM_ROOTS))
+
+
+def test_nearest_root_of_huge_and_zero_vectors():
+    direction = -np.ones((1, e8.DIM))  # (−1)^8 is a root (doubled coordinates) of the odd coset
+    expected = np.argmax(direction @ e8.roots().T.astype(np.float64), axis=1)
+    assert np.array_equal(e8.nearest_root(direction * 2.0**999), expected)  # scores stay finite
+    with pytest.raises(ValueError, match="magnitude"):
+        e8.nearest_root(direction * 1e308)  # its scores would overflow to -inf and tie
+    assert np.array_equal(e8.nearest_root(np.zeros((2, e8.DIM))), [0, 0])  # all roots tie

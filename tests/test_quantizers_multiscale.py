@@ -28,6 +28,18 @@ def test_indices_reproduce_the_forward_output_exactly(case, phi):
     assert msrq.num_tokens == sum(s * s for s in SCALES)
 
 
+@pytest.mark.parametrize("phi", ["none", "partial"])
+def test_bfloat16_features_with_float32_phi_convs(phi):
+    torch.manual_seed(0)
+    msrq = MultiScaleResidualQuantizer(make_fresh("fsq"), SCALES, phi=phi, phi_count=2)
+    f = _features(msrq.dim).bfloat16().requires_grad_(True)
+    out = msrq(f)
+    assert out.quantized.dtype == torch.bfloat16
+    assert torch.equal(msrq.indices_to_codes(out.indices, dtype=torch.bfloat16), out.quantized)
+    (out.quantized.float().square().sum() + out.loss).backward()
+    assert f.grad.dtype == torch.bfloat16 and torch.isfinite(f.grad).all()
+
+
 def test_channel_first_and_inner_layout_agree():
     torch.manual_seed(0)
     last = MultiScaleResidualQuantizer(make_fresh("fsq"), SCALES, upsample="bilinear")

@@ -135,6 +135,17 @@ def test_non_finite_input_is_rejected_unless_check_is_off(case):
 
 
 @pytest.mark.parametrize("case", ALL)
+def test_float64_input_beyond_the_float32_range_is_rejected(case):
+    quantizer = make(case)
+    z = _latents(quantizer, dtype=torch.float64)
+    z[0, 1, 2, 0] = 1e300  # finite in float64, infinite once cast to the quantizers' float32
+    with pytest.raises(ValueError, match="z as float32 contains non-finite"):
+        quantizer(z)
+    with pytest.raises(ValueError, match="codes as float32 contains non-finite"):
+        quantizer.codes_to_indices(quantizer.indices_to_codes(torch.tensor([0]), dtype=torch.float64) * 1e300)
+
+
+@pytest.mark.parametrize("case", ALL)
 def test_bad_shapes_dtypes_and_indices(case):
     quantizer = make(case)
     with pytest.raises(ValueError, match="channels"):

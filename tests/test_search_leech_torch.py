@@ -106,6 +106,12 @@ def test_unknown_backend_raises():
         leech_nearest_minimal(torch.zeros(1, 24), backend="cuda")
 
 
+def test_triton_backend_on_a_cpu_tensor_needs_the_interpreter(monkeypatch):
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    with pytest.raises(ValueError, match="triton backend needs a CUDA tensor"):
+        leech_nearest_minimal(torch.ones(1, 24), backend="triton")
+
+
 # Runs in a fresh interpreter: TRITON_INTERPRET must be set before the kernel is defined.
 _INTERPRETED_RUN = """
 import json, numpy as np, torch

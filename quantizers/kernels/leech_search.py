@@ -12,6 +12,7 @@ synchronisation when check_finite=False (docs/search.md).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import NamedTuple
@@ -183,8 +184,11 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
         indices_N = torch.from_numpy(nearest_minimal(wide.numpy()))
     elif flat_N24.is_cuda:
         indices_N = _GRAPHS(flat_N24, config or DEFAULT_CONFIG)
-    else:
+    elif flat_N24.device.type == "cpu" and os.environ.get("TRITON_INTERPRET") == "1":
         indices_N = _triton_search(flat_N24, config or DEFAULT_CONFIG)
+    else:
+        raise ValueError(f"the triton backend needs a CUDA tensor (or a CPU tensor with TRITON_INTERPRET=1 "
+                         f"set before the first use), got device {flat_N24.device}")
     return indices_N.reshape(z_N24.shape[:-1])
 
 
