@@ -21,8 +21,8 @@ def as_float_points(x: np.ndarray, dim: int, name: str = "x",
         raise ValueError(f"{name} is empty (shape {array.shape})")
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains non-finite values (NaN or inf)")
-    if max_abs is not None and np.abs(array).max() > max_abs:
-        raise ValueError(f"{name} has entries above {max_abs:g} in magnitude; the decoder's "
-                         "float64 rounding and int64 output cannot represent them")
+    if max_abs is not None and float(np.abs(array).max()) > max_abs:  # compared in float64
+        raise ValueError(f"{name} has entries above {max_abs:g} in magnitude, beyond what this "
+                         "decoder's float64 arithmetic (and int64 output) resolves")
     flat = np.ascontiguousarray(array.reshape(-1, dim), dtype=np.float64)
     return flat, array.shape[:-1]
