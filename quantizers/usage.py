@@ -40,10 +40,18 @@ class CodebookUsage:
         self.counts.zero_()
 
     @torch.no_grad()
-    def update(self, indices: Tensor) -> None:
-        """Count the given code indices (any shape, integer dtype, values in [0, codebook_size))."""
+    def update(self, indices: Tensor, *, check_range: bool = True) -> None:
+        """Count the given code indices (any shape, integer dtype, values in [0, codebook_size)).
+
+        check_range=True checks the range first (ValueError; one device sync). False adds the
+        counts with `index_add_`, which needs no sync, for use inside a GPU training step: an
+        out-of-range index then fails there (IndexError on CPU, a device-side assert on CUDA).
+        """
         flat = require_integer(indices, "indices").reshape(-1).to(self.counts.device)
         if flat.numel() == 0:
+            return
+        if not check_range:
+            self.counts.index_add_(0, flat, torch.ones_like(flat))
             return
         low, high = torch.stack(torch.aminmax(flat)).tolist()  # one device sync
         if low < 0 or high >= self.codebook_size:

@@ -38,6 +38,18 @@ def test_uniform_usage_of_the_leech_codebook():
     assert stats["used_fraction"] == 1.0 and stats["max_min_ratio"] == 1.0
 
 
+def test_unchecked_update_counts_the_same_and_still_fails_out_of_range():
+    indices = torch.randint(0, CODEBOOK_SIZE, (3, 4096), generator=torch.Generator().manual_seed(0))
+    checked, unchecked = CodebookUsage(CODEBOOK_SIZE), CodebookUsage(CODEBOOK_SIZE)
+    for row in indices:
+        checked.update(row)
+        unchecked.update(row.int(), check_range=False)
+    assert torch.equal(unchecked.counts, checked.counts)
+    for bad in ([3, 10], [-1]):
+        with pytest.raises(IndexError):
+            CodebookUsage(10).update(torch.tensor(bad), check_range=False)
+
+
 def test_bad_indices():
     usage = CodebookUsage(10)
     with pytest.raises(ValueError, match=r"\[0, 10\)"):
