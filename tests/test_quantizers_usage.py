@@ -77,7 +77,9 @@ def _ddp_worker(rank: int, world_size: int, init_file: str, results) -> None:
         usage.update(_rank_indices(rank))
         quantizer = VectorQuantizer(8, 3, decay=0.5).train()
         quantizer(_rank_latents(rank))
-        results[rank] = (usage.compute(), quantizer.codebook.clone())
+        restarting = VectorQuantizer(8, 3, dead_code_threshold=1e9).train()  # every code is dead
+        restarting(_rank_latents(rank))
+        results[rank] = (usage.compute(), quantizer.codebook.clone(), restarting.codebook.clone())
     finally:
         dist.destroy_process_group()
 
@@ -93,6 +95,9 @@ def test_statistics_and_ema_are_reduced_over_ranks(tmp_path):
     reference = VectorQuantizer(8, 3, decay=0.5).train()
     reference(torch.cat([_rank_latents(0), _rank_latents(1)]))
     for rank in (0, 1):
-        stats, codebook = results[rank]
+        stats, codebook, restarted = results[rank]
         assert stats == pytest.approx(expected)
         torch.testing.assert_close(codebook, reference.codebook)
+        assert torch.equal(restarted, results[0][2])  # rank 0's replacements, broadcast
+    rank0_rows = _rank_latents(0)
+    assert all((rank0_rows == row).all(dim=1).any() for row in results[0][2])
