@@ -1,4 +1,4 @@
-"""Validation of the float point arrays given to the lattice nearest-point and Golay soft decoders."""
+"""Validation of the float point arrays given to the lattice decoders and searches, and their magnitude bounds."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +6,9 @@ import numpy as np
 # Largest |x_i| the nearest-point decoders accept: below it float64 still resolves the rounding
 # boundaries they compare, and the int64 lattice coordinates they return cannot overflow.
 POINT_LIMIT = 2.0**52
+# Largest |x_i| of float64 input to the inner-product searches (E8 roots, Λ24 minimal vectors):
+# sums of 24 products with integer coordinates of magnitude ≤ 4 then stay far below float64's range.
+SCORE_LIMIT = 2.0**1000
 
 
 def as_float_points(x: np.ndarray, dim: int, name: str = "x",

@@ -10,9 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from lattices.decoder_input import POINT_LIMIT, as_float_points
-
-SCORE_LIMIT = 2.0**1000  # largest |x_i| for `nearest_root`: its float64 inner products cannot overflow
+from lattices.decoder_input import POINT_LIMIT, SCORE_LIMIT, as_float_points
 
 DIM = 8
 _CHUNK = 1024  # points per parallel work item

@@ -25,9 +25,9 @@ from typing import NamedTuple
 import numpy as np
 
 from lattices import golay
+from lattices.decoder_input import SCORE_LIMIT
 from lattices.leech_search_kernels import DIM, NUM_CODEWORDS, search_all
 
-FLOAT64_LIMIT = 2.0**1000  # larger float64 inputs could overflow the scores
 
 
 class SearchTables(NamedTuple):
@@ -86,7 +86,7 @@ def validate_input(z: np.ndarray) -> np.ndarray:
         raise ValueError(f"z is empty (shape {array.shape})")
     if not np.isfinite(array).all():
         raise ValueError("z contains non-finite values (nan or inf)")
-    if array.dtype == np.float64 and np.abs(array).max() > FLOAT64_LIMIT:
+    if array.dtype == np.float64 and np.abs(array).max() > SCORE_LIMIT:
         raise ValueError("float64 z has entries above 2^1000 in magnitude; rescale it (scores would overflow)")
     return np.ascontiguousarray(array)
 

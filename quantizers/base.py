@@ -162,7 +162,9 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
                 f"channel_first={self.channel_first}")
 
     # layout ---------------------------------------------------------------------------------
-    def _to_rows(self, x: Tensor, name: str) -> Tensor:
+    def _to_rows(self, x: Tensor, name: str, *, check_finite: bool) -> Tensor:
+        """x as float32 rows (N, dim), the dtype every quantizer computes in; with check_finite,
+        ValueError on NaN/Inf after the cast (so float64 beyond float32's range is caught)."""
         if not isinstance(x, Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
         if not x.is_floating_point():
@@ -178,7 +180,10 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
             raise ValueError(f"{name} is empty (shape {tuple(x.shape)})")
         if self.channel_first:
             x = x.movedim(1, -1)
-        return x.reshape(-1, self.dim)
+        rows_Nd = x.reshape(-1, self.dim).float()
+        if check_finite:
+            require_finite(rows_Nd, f"{name} as float32" if x.dtype == torch.float64 else name)
+        return rows_Nd
 
     def _from_rows(self, rows_Nd: Tensor, batch_shape: torch.Size) -> Tensor:
         x = rows_Nd.reshape(*batch_shape, self.dim)
@@ -189,9 +194,7 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     # protocol -------------------------------------------------------------------------------
     def forward(self, z: Tensor) -> QuantizerOutput:
-        z_Nd = self._to_rows(z, "z").float()  # every quantizer computes in float32
-        if self.check_finite:
-            require_finite(z_Nd, "z as float32" if z.dtype == torch.float64 else "z")
+        z_Nd = self._to_rows(z, "z", check_finite=self.check_finite)
         quantized_Nd, indices_N, loss, stats = self._quantize(z_Nd)
         batch_shape = self._batch_shape(z)
         return QuantizerOutput(
@@ -219,8 +222,7 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     def codes_to_indices(self, codes: Tensor) -> Tensor:
         """Indices of codewords given in the forward output's layout; non-codewords raise ValueError."""
-        codes_Nd = self._to_rows(codes, "codes").float()
-        require_finite(codes_Nd, "codes as float32" if codes.dtype == torch.float64 else "codes")
+        codes_Nd = self._to_rows(codes, "codes", check_finite=True)
         return self._codes_to_indices(codes_Nd, codes.dtype).reshape(self._batch_shape(codes))
 
     @abstractmethod

@@ -22,11 +22,11 @@ import torch
 from torch import Tensor
 
 from lattices import golay, leech
+from lattices.decoder_input import SCORE_LIMIT
 from quantizers.kernels.leech_search_graphs import SearchGraphs
 
 DIM = leech.DIM
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-FLOAT64_LIMIT = 2.0**1000  # as in lattices.leech_search: larger float64 entries could overflow B
 BACKENDS = ("auto", "triton", "numba")
 
 
@@ -150,7 +150,7 @@ def validate(z: Tensor, *, check_finite: bool = True) -> Tensor:
     largest = torch.linalg.vector_norm(z.detach().reshape(-1), ord=float("inf")).item()
     if not np.isfinite(largest):
         raise ValueError("z contains non-finite values (nan or inf)")
-    if largest > FLOAT64_LIMIT:
+    if largest > SCORE_LIMIT:
         raise ValueError("z has entries above 2^1000 in magnitude; rescale it (scores would overflow)")
     return z.detach().reshape(-1, DIM).contiguous()
 
