@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from quantizers_cases import make_fresh
+from tests.quantizers.cases import make_fresh
 
 
 @pytest.mark.slow

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU benchmarks in one device call: structured Λ24 search, quantizer forward+backward, tokenizer step time.
-# Usage (device tool, carry .whl and .devdata): bash experiments/device/bench.sh
-source experiments/device/setup.sh
+# Usage (device tool, carry .whl and .devdata): bash scripts/device/bench.sh
+source scripts/device/setup.sh
 RES=/tmp/results; mkdir -p "$RES"
 slq bench-search --device cuda --tokens 1048576 --reference-tokens 1048576 --sweep --out "$RES/search" 2>&1 \
   | grep -v "tiled fp32:" | tee "$RES/search.log" || echo "bench-search FAILED"

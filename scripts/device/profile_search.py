@@ -1,6 +1,6 @@
 """Device profile of the CUDA Λ24 search: per-stage GPU times, host launch time, kernel resources.
 
-Run from a checkout's root on a CUDA machine: `python3 experiments/device/profile_search.py --out DIR`.
+Run from a checkout's root on a CUDA machine: `python3 scripts/device/profile_search.py --out DIR`.
 It prints one JSON line per measurement and writes them to DIR/profile.jsonl. Times are medians of
 CUDA-event timings after a warm-up; inputs are seeded Gaussian float32 tokens.
 """

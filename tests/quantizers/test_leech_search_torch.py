@@ -16,7 +16,7 @@ from lattices.leech_search import nearest_minimal
 from quantizers.kernels.leech_search import KernelConfig, TokenList, kernel_tables, leech_nearest_minimal
 from tests.search_reference import blas_argmax
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_cpu_tensors_use_the_exact_numba_search():

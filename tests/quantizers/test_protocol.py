@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from torch.nn import functional as F
 
 import quantizers
-from quantizers_cases import CASES, NORMALIZING_CASES, SPHERICAL_CASES, make
+from tests.quantizers.cases import CASES, NORMALIZING_CASES, SPHERICAL_CASES, make
 
 ALL = list(CASES)
 

@@ -8,7 +8,7 @@ from torch.nn import functional as F
 
 from lattices import leech
 from quantizers.search import argmax_score, nearest_l2
-from quantizers_cases import SPHERICAL_CASES, make
+from tests.quantizers.cases import SPHERICAL_CASES, make
 
 
 def brute_force_argmax(scores_NK: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from experiments.tokenizer_checkpoint import STATE_FILE
 # The module-scoped fixtures are expensive: keep this file on one xdist worker.
 pytestmark = pytest.mark.xdist_group("tokenizer-train")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 TINY = REPO / "configs" / "tiny-cpu.yaml"
 TIMING_COLUMNS = {"step_time_s", "images_per_s"}

@@ -3,7 +3,7 @@
 The screening kernel (docs/search.md) assumes that a Triton float16 dot with float32 output counts
 0/1 products exactly and that its accumulation error stays far below the screening slack
 (2^-16 of Σ|z|). This measures both on 64×32 by 32×128 tiles like the kernel's and prints JSON:
-`python3 experiments/device/probe_tensor_cores.py --out DIR` (needs CUDA and Triton).
+`python3 scripts/device/probe_tensor_cores.py --out DIR` (needs CUDA and Triton).
 """
 from __future__ import annotations
 

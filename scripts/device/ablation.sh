@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The quantizer ablation of docs/results/tokenizer-ablation.md in one device call: the five ViT-S/8 runs
 # (same steps, seed, batch and data order) share the GPU, then each is evaluated on Kodak.
-# Usage (device tool, carry .whl and .devdata): STEPS=N bash experiments/device/ablation.sh
-source experiments/device/setup.sh
+# Usage (device tool, carry .whl and .devdata): STEPS=N bash scripts/device/ablation.sh
+source scripts/device/setup.sh
 STEPS=${STEPS:-2000}
 QUANTIZERS=${QUANTIZERS:-"leech24 bsq random fibonacci fsq"}
 RES=/tmp/results; mkdir -p "$RES"

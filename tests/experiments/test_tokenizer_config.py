@@ -9,7 +9,7 @@ import yaml
 from experiments.dataclass_config import apply_overrides, differences, to_mapping
 from experiments.tokenizer_config import TokenizerRunConfig, config_from_mapping, load_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
 TRAIN_DIR = {"data": {"train_dir": "photos"}}
 

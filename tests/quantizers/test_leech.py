@@ -9,7 +9,7 @@ import torch
 
 from lattices import leech
 from quantizers import Leech24Quantizer
-from quantizers_cases import make
+from tests.quantizers.cases import make
 
 ALL_INDICES = torch.arange(leech.NUM_MINIMAL)
 

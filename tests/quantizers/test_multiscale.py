@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from quantizers import MultiScaleResidualQuantizer
-from quantizers_cases import make_fresh
+from tests.quantizers.cases import make_fresh
 
 SCALES = (1, 2, 3, 5)
 
