@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from experiments import bench_quantizers
+from experiments.bench import quantizers as bench_quantizers
 from experiments.cli import main
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from models.tokenizer import MODEL_PRESETS, Tokenizer, TokenizerConfig, with_preset_defaults
-from models.vit import PositionalEmbedding, sincos_2d_embedding
+from models.tokenizer.vit import PositionalEmbedding, sincos_2d_embedding
 
 
 def tiny_config(**overrides) -> TokenizerConfig:

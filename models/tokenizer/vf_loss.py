@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from models.safetensors_io import load_state_strict, read_safetensors
+from models.weights_io import load_state_strict, read_safetensors
 
 # DINOv2 was trained on ImageNet-normalized inputs.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from pathlib import Path
 
 
@@ -10,17 +11,22 @@ class CsvLog:
     """Append rows {step, ...} to a CSV file whose columns are fixed by the first row.
 
     Opening an existing file with `resume_step` keeps only its rows with step <= resume_step, so that a
-    resumed run does not repeat the steps an interrupted run logged after its last checkpoint.
+    resumed run does not repeat the steps an interrupted run logged after its last checkpoint; the
+    shortened file replaces the old one atomically (a kill at that moment leaves one or the other).
     """
 
     def __init__(self, path: Path, resume_step: int | None = None) -> None:
         self.path = Path(path)
         self.columns: list[str] | None = None
         if self.path.is_file() and resume_step is not None:
-            with self.path.open(newline="") as handle:
-                reader = csv.DictReader(handle)
-                self.columns = list(reader.fieldnames or []) or None
-                rows = [row for row in reader if int(row["step"]) <= resume_step]
+            try:
+                with self.path.open(newline="") as handle:
+                    reader = csv.DictReader(handle)
+                    self.columns = list(reader.fieldnames or []) or None
+                    rows = [row for row in reader if int(row["step"]) <= resume_step]
+            except (KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error) as error:
+                raise ValueError(f"metrics log {self.path} is not a CSV file with a numeric 'step' column "
+                                 f"({type(error).__name__}: {error}); move it away to resume") from error
             self._rewrite(rows)
         elif self.path.exists():
             self.path.unlink()
@@ -29,10 +35,14 @@ class CsvLog:
         if self.columns is None:
             self.path.unlink()
             return
-        with self.path.open("w", newline="") as handle:
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        with temporary.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=self.columns)
             writer.writeheader()
             writer.writerows(rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
 
     def write(self, step: int, values: dict[str, float]) -> None:
         row = {"step": step, **values}

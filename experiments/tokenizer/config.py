@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from experiments.dataclass_config import apply_overrides, from_mapping, load_yaml_mapping, to_mapping
-from models.losses import LossConfig
+from experiments.training.config_io import apply_overrides, from_mapping, load_yaml_mapping, to_mapping
+from experiments.training.train_config import RESUMABLE_TRAIN_KEYS, TrainConfig, validate_train
+from models.tokenizer.losses import LossConfig
 from models.tokenizer import TokenizerConfig, with_preset_defaults
 
 
@@ -36,24 +37,6 @@ class OptimConfig:
 
 
 @dataclass
-class TrainConfig:
-    """Run length, precision, logging and checkpoint cadence; every count is in optimizer steps."""
-
-    steps: int = 100_000
-    seed: int = 0
-    device: str = "auto"
-    precision: Literal["bf16", "fp32"] = "bf16"
-    compile: bool = False
-    grad_checkpointing: bool = False
-    ema_decay: float = 0.999
-    log_every: int = 50
-    checkpoint_every: int = 5000
-    keep_checkpoints: int = 2
-    run_dir: str = "runs/tokenizer"
-    progress_bar: bool = True
-
-
-@dataclass
 class EvalConfig:
     """Periodic evaluation of the EMA model on center crops of the images in `data_dir` ("" disables it)."""
 
@@ -79,32 +62,45 @@ class TokenizerRunConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
 
 
+# Config keys that may change when a run is resumed: they do not alter the optimization.
+RESUMABLE_CHANGES = (*RESUMABLE_TRAIN_KEYS, "data.train_dir", "data.num_workers", "loss.vf.weights", "eval.")
+
+
 def _require_positive(values: dict[str, float]) -> None:
     for name, value in values.items():
         if value <= 0:
             raise ValueError(f"{name} must be positive, got {value}")
 
 
+def _require_non_negative(values: dict[str, float]) -> None:
+    for name, value in values.items():
+        if value < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
+
+
 def validate(config: TokenizerRunConfig) -> None:
     """Cross-field checks that the dataclasses cannot make on their own (no file-system access)."""
+    validate_train(config.train)
     _require_positive({
         "data.crop_size": config.data.crop_size, "data.batch_size": config.data.batch_size,
-        "train.steps": config.train.steps, "train.log_every": config.train.log_every,
-        "train.checkpoint_every": config.train.checkpoint_every,
-        "train.keep_checkpoints": config.train.keep_checkpoints,
-        "optim.lr": config.optim.lr, "eval.every": config.eval.every, "eval.crop": config.eval.crop,
+        "optim.lr": config.optim.lr, "optim.discriminator_lr": config.optim.discriminator_lr,
+        "eval.every": config.eval.every, "eval.crop": config.eval.crop,
         "eval.max_images": config.eval.max_images, "eval.batch_size": config.eval.batch_size,
     })
+    _require_non_negative({
+        "loss.l1": config.loss.l1, "loss.lpips": config.loss.lpips, "loss.quantizer": config.loss.quantizer, "loss.gan.weight": config.loss.gan.weight,
+        "loss.vf.weight": config.loss.vf.weight, "optim.weight_decay": config.optim.weight_decay,
+        "optim.warmup_steps": config.optim.warmup_steps, "optim.grad_clip": config.optim.grad_clip,
+        "data.num_workers": config.data.num_workers,
+    })
+    if not 0.0 <= config.optim.min_lr_ratio <= 1.0:
+        raise ValueError(f"optim.min_lr_ratio must lie in [0, 1], got {config.optim.min_lr_ratio}")
     patch = config.model.patch_size
     if config.data.crop_size % patch or config.eval.crop % patch:
         raise ValueError(f"data.crop_size ({config.data.crop_size}) and eval.crop ({config.eval.crop}) must be "
                          f"multiples of model.patch_size ({patch})")
     if len(config.optim.betas) != 2 or not all(0.0 <= beta < 1.0 for beta in config.optim.betas):
         raise ValueError(f"optim.betas must be two numbers in [0, 1), got {config.optim.betas}")
-    if config.data.num_workers < 0:
-        raise ValueError(f"data.num_workers must be >= 0, got {config.data.num_workers}")
-    if not 0.0 <= config.train.ema_decay < 1.0:
-        raise ValueError(f"train.ema_decay must lie in [0, 1), got {config.train.ema_decay}")
     if config.loss.vf.weight > 0 and not config.loss.vf.weights:
         raise ValueError("loss.vf.weight > 0 needs loss.vf.weights: the path of a DINOv2 safetensors file")
     if not config.data.train_dir:

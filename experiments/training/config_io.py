@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -13,17 +14,40 @@ _PLAIN_SCALARS = (str, int, float, bool, type(None))
 _EXPONENT_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d+")
 
 
-def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """The top-level mapping of a YAML file (an empty file is an empty mapping)."""
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def safe_load_without_aliases(text: str, where: str) -> Any:
+    """`yaml.safe_load` that refuses anchors' aliases (*name): a few hundred bytes of nested aliases
+    ("billion laughs") would otherwise expand to gigabytes. Configs never need them."""
     import yaml
 
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise ValueError(f"{where} uses the YAML alias *{event.anchor} ({event.start_mark}); aliases are "
+                                 "not allowed in configs: write the value out")
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise ValueError(f"{where} is not valid YAML: {error}") from error
+
+
+def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """The top-level mapping of a YAML file (an empty file is an empty mapping)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"config file {path} does not exist")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes: not a config")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ValueError(f"config file {path} is not valid YAML: {error}") from error
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"config file {path} is not UTF-8 text: {error}") from error
+    data = safe_load_without_aliases(text, f"config file {path}")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -35,17 +59,13 @@ def apply_overrides(mapping: dict[str, Any], overrides: list[str]) -> dict[str, 
     """A copy of `mapping` with each "dotted.key=value" set; values are YAML ("100" -> 100, "[8, 8]" -> list)."""
     import copy
 
-    import yaml
 
     result = copy.deepcopy(mapping)
     for override in overrides:
         key, separator, text = override.partition("=")
         if not separator or not key or any(not part for part in key.split(".")):
             raise ValueError(f"override {override!r} must look like section.key=value")
-        try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise ValueError(f"override {override!r}: the value is not valid YAML: {error}") from error
+        value = safe_load_without_aliases(text, f"override {override!r}")
         *parents, leaf = key.split(".")
         node = result
         for depth, part in enumerate(parents):
@@ -102,9 +122,13 @@ def _convert(type_: Any, value: Any, key: str) -> Any:
             raise TypeError(f"config key '{key}' must be a mapping, got {type(value).__name__} {value!r}")
         return {name: _convert(args[1], item, f"{key}.{name}") for name, item in _check_plain(value, key).items()}
     if type_ is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if type_ is float and isinstance(value, str) and _EXPONENT_NUMBER.fullmatch(value):
-        return float(value)  # YAML 1.1 (PyYAML) reads 3e-4, without a dot, as a string
+        value = float(value)  # YAML 1.1 (PyYAML) reads 3e-4, without a dot, as a string
+    if type_ is float and isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"config key '{key}' must be a finite number, got {value}")
+    if type_ is int and isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**63:
+        raise ValueError(f"config key '{key}' = {value} is out of the 64-bit integer range")
     if type_ in (int, float, str, bool):
         if isinstance(value, type_) and not (type_ is int and isinstance(value, bool)):
             return value
@@ -147,3 +171,17 @@ def differences(left: dict[str, Any], right: dict[str, Any], where: str = "") ->
         elif a != b:
             lines.append(f"{dotted}: {a!r} != {b!r}")
     return lines
+
+
+def check_resume_compatible(saved: dict[str, Any], current: dict[str, Any], checkpoint: Path,
+                            resumable: tuple[str, ...]) -> None:
+    """ValueError unless `current` differs from the checkpoint's config only in keys starting with `resumable`."""
+    changed = differences(saved, current)
+    model_changes = [line for line in changed if line.startswith("model.")]
+    if model_changes:
+        raise ValueError(f"checkpoint {checkpoint} was trained with another model or quantizer: "
+                         + "; ".join(model_changes))
+    other = [line for line in changed if not line.startswith(resumable)]
+    if other:
+        raise ValueError(f"cannot resume from {checkpoint} with a changed training setup (start a new run "
+                         "directory instead): " + "; ".join(other))

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from experiments.bench_results import command_line, local_timestamp, machine, report
+from experiments.bench.common import command_line, local_timestamp, machine, report
 
 FIELDS = ("method", "device", "tokens", "seconds", "tokens_per_second", "speedup_vs_tiled",
           "peak_extra_bytes", "memory_measure", "reference_tokens", "agreement_fp64", "note")

@@ -7,6 +7,8 @@ import json
 import statistics
 from pathlib import Path
 
+from experiments.results_io import write_csv, write_json
+
 # (column, metrics key) in the order of the table; keys come from `slq eval-tokenizer` / `slq eval` JSON.
 TABLE_COLUMNS = (
     ("PSNR", "psnr"), ("SSIM", "ssim"), ("MS-SSIM", "ms_ssim"), ("LPIPS-alex", "lpips_alex"),
@@ -97,11 +99,8 @@ def write_outputs(rows: list[dict], curves: dict, out: Path) -> None:
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "table.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    (out / "table.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_csv(out / "table.csv", rows)
+    write_json(out / "table.json", rows)
     header = list(rows[0])
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(format_cell(row[key]) for key in header) + " |" for row in rows]

@@ -8,7 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
-from experiments.bench_results import command_line, local_timestamp, machine, report
+from experiments.bench.common import command_line, local_timestamp, machine, report
 
 FIELDS = ("quantizer", "device", "dtype", "tokens", "codebook_size", "bits", "search",
           "best_seconds", "median_seconds", "cpu_seconds", "tokens_per_second", "ratio_to_bsq",

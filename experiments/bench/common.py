@@ -1,14 +1,14 @@
 """Shared run metadata and results.json/results.csv output of the `slq bench-*` commands."""
 from __future__ import annotations
 
-import csv
 import datetime
-import json
 import platform
 import shlex
 import sys
 from pathlib import Path
 from typing import Sequence
+
+from experiments.results_io import strict_json, write_csv, write_json
 
 
 def command_line() -> str:
@@ -34,12 +34,8 @@ def local_timestamp() -> str:
 
 def report(meta: dict, rows: list[dict], fields: Sequence[str], out: Path | None) -> None:
     """Print `meta` as JSON; with `out`, also write results.json (meta + rows) and results.csv (rows)."""
-    print(json.dumps(meta))
+    print(strict_json(meta))
     if out is None:
         return
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
-    with open(out / "results.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_json(out / "results.json", {"meta": meta, "results": rows})
+    write_csv(out / "results.csv", rows, fields)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+
+from experiments.results_io import write_csv, write_json
 
 TABLE_COLUMNS = ("psnr", "ssim", "ms_ssim", "lpips_alex", "lpips_vgg")
 SET_METRICS = (
@@ -95,14 +95,11 @@ def print_table(results: dict, file=None) -> None:
             print(f"{label}: {_format(results[key])}", file=file)
 
 
-def write_csv(results: dict, path: Path) -> None:
+def write_metrics_csv(results: dict, path: Path) -> None:
+    """One row per image and a last row "mean" with the set's metrics."""
     columns = ["name", "height", "width", *(key for key in TABLE_COLUMNS if key in results)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(results["per_image"])
-        writer.writerow({"name": "mean", **{key: results[key] for key in columns[3:]}})
+    mean_row = {"name": "mean", **{key: results[key] for key in columns[3:]}}
+    write_csv(path, [*results["per_image"], mean_row], columns)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,11 +118,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"slq eval: warning: {message}", file=sys.stderr)
     print_table(results)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         document = {"recon_dir": str(args.recon), "ref_dir": str(args.ref), "warnings": messages, **results}
-        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        write_json(args.json, document)
     if args.csv:
-        write_csv(results, args.csv)
+        write_metrics_csv(results, args.csv)
     if args.grid:
         save_image(image_grid(grid), args.grid)
     return 0

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 from pathlib import Path
+
+from experiments.results_io import strict_json, write_csv, write_json
 
 FULL = "full"
 
@@ -53,9 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def load_tokenizer(checkpoint: Path, weights: str):
     """The tokenizer of a checkpoint directory, rebuilt from its config.yaml, with `weights` ("ema"/"model")."""
-    from experiments.dataclass_config import from_mapping
-    from experiments.tokenizer_checkpoint import load_checkpoint_config
-    from models.safetensors_io import load_safetensors_strict
+    from experiments.training.config_io import from_mapping
+    from experiments.training.checkpoints import load_checkpoint_config
+    from models.weights_io import load_safetensors_strict
     from models.tokenizer import Tokenizer, TokenizerConfig, with_preset_defaults
 
     mapping = load_checkpoint_config(checkpoint)
@@ -67,35 +67,22 @@ def load_tokenizer(checkpoint: Path, weights: str):
     return tokenizer.eval()
 
 
-def trim_to_patch(image_CHW, patch_size: int):
-    """Central part of an image whose sides are the largest multiples of the patch size."""
-    height, width = image_CHW.shape[-2:]
-    top, left = (height % patch_size) // 2, (width % patch_size) // 2
-    return image_CHW[:, top:top + height - height % patch_size, left:left + width - width % patch_size]
-
-
 def write_reports(out: Path, document: dict, per_image: list[dict]) -> None:
     """metrics.json (everything), metrics.csv (one row: header and summary), per_image.csv."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps({**document, "per_image": per_image}, indent=2) + "\n")
+    write_json(out / "metrics.json", {**document, "per_image": per_image})
     flat = {key: value for key, value in document.items() if key not in ("metrics", "warnings")} | document["metrics"]
-    with (out / "metrics.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(flat))
-        writer.writeheader()
-        writer.writerow(flat)
-    with (out / "per_image.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(per_image[0]))
-        writer.writeheader()
-        writer.writerows(per_image)
+    write_csv(out / "metrics.csv", [flat])
+    write_csv(out / "per_image.csv", per_image)
 
 
 def run(args: argparse.Namespace) -> int:
     from torch.utils.data import DataLoader
 
-    from experiments.distributed import resolve_device
-    from experiments.tokenizer_checkpoint import load_trainer_state, resolve_checkpoint
-    from experiments.tokenizer_evaluation import ReconstructionMetrics
-    from models.data import ImageFolderDataset, list_image_files, save_image
+    from experiments.training.distributed import resolve_device
+    from experiments.training.checkpoints import load_trainer_state, resolve_checkpoint
+    from experiments.tokenizer.reconstruction_metrics import ReconstructionMetrics
+    from models.data import ImageFolderDataset, list_image_files, save_image, trim_to_patch
     from models.data.image_grid import image_grid
 
     if args.batch_size < 1 or (args.max_images is not None and args.max_images < 1) or args.grid_images < 0:
@@ -135,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         save_image(image_grid(result.pairs, row_height=row_height), out / "reconstructions.png")
     for message in result.warnings:
         print(f"eval-tokenizer: warning: {message}", file=sys.stderr)
-    print(json.dumps(document["metrics"], indent=2))
+    print(strict_json(document["metrics"], indent=2))
     print(f"eval-tokenizer: wrote {out}/metrics.json, metrics.csv, per_image.csv"
           + (", reconstructions.png" if result.pairs else ""), file=sys.stderr)
     return 0

@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from experiments.bench_results import command_line, local_timestamp, machine, report
+from experiments.bench.common import command_line, local_timestamp, machine, report
 
 FIELDS = ("decoder", "points", "points_per_second", "points_per_cpu_second", "baseline",
           "baseline_points", "baseline_points_per_second", "speedup", "agreement")

@@ -1,18 +1,14 @@
 """Evaluation of the EMA tokenizer during training (rank 0), on center crops of an image folder, logged to eval.csv."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch.utils.data import DataLoader
 
-from experiments.distributed import barrier
-from experiments.tokenizer_config import TokenizerRunConfig
-from experiments.tokenizer_evaluation import ReconstructionMetrics
+from experiments.training.distributed import barrier
+from experiments.training.trainer import Trainer
+from experiments.tokenizer.config import TokenizerRunConfig
+from experiments.tokenizer.reconstruction_metrics import ReconstructionMetrics
 from models.data import ImageFolderDataset, list_image_files
-
-if TYPE_CHECKING:
-    from experiments.tokenizer_trainer import TokenizerTrainer
 
 
 class PeriodicEvaluation:
@@ -32,11 +28,13 @@ class PeriodicEvaluation:
         self.frechet = config.eval.frechet
         self.metrics: ReconstructionMetrics | None = None
 
-    def __call__(self, trainer: TokenizerTrainer, step: int) -> None:
+    def __call__(self, trainer: Trainer, step: int) -> dict[str, float | None] | None:
+        """The metrics of the EMA tokenizer on rank 0 (None on the other ranks), after which all ranks meet."""
+        summary = None
         if trainer.context.is_main:
             if self.metrics is None:
                 self.metrics = ReconstructionMetrics(self.device, self.lpips_nets, self.frechet)
             batches = DataLoader(self.dataset, batch_size=self.batch_size)
-            result = self.metrics.evaluate(trainer.ema.shadow, batches, autocast_dtype=self.autocast_dtype)
-            trainer.log.write("eval", step, result.summary)
+            summary = self.metrics.evaluate(trainer.ema.module, batches, autocast_dtype=self.autocast_dtype).summary
         barrier(trainer.context)
+        return summary

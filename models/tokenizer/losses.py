@@ -8,9 +8,9 @@ from typing import Iterator, Literal
 import torch
 from torch import nn
 
-from models.discriminator import PatchDiscriminator, hinge_discriminator_loss, hinge_generator_loss
-from models.tokenizer import TokenizerOutput
-from models.vf_loss import DinoFeatures, vf_alignment_losses
+from models.tokenizer.discriminator import PatchDiscriminator, hinge_discriminator_loss, hinge_generator_loss
+from models.tokenizer.autoencoder import TokenizerOutput
+from models.tokenizer.vf_loss import DinoFeatures, vf_alignment_losses
 
 
 @dataclass

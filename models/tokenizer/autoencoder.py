@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 import quantizers
-from models.vit import ViTDecoder, ViTEncoder, check_image_batch
+from models.tokenizer.vit import ViTDecoder, ViTEncoder, check_image_batch
 from quantizers.base import QuantizerOutput, normalize_rows
 
 # Size presets (ViT naming): the encoder and the decoder each have `depth` blocks of this width.
