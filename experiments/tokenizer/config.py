@@ -99,6 +99,13 @@ def validate(config: TokenizerRunConfig) -> None:
     if config.data.crop_size % patch or config.eval.crop % patch:
         raise ValueError(f"data.crop_size ({config.data.crop_size}) and eval.crop ({config.eval.crop}) must be "
                          f"multiples of model.patch_size ({patch})")
+    if config.model.scales:
+        grid = config.model.scales[-1] * patch
+        if config.data.crop_size != grid or (config.eval.data_dir and config.eval.crop != grid):
+            raise ValueError(f"a multi-scale tokenizer works at one image size: the last of model.scales "
+                             f"({config.model.scales[-1]}) times model.patch_size ({patch}) is {grid}, so "
+                             f"data.crop_size (and eval.crop) must be {grid}, got {config.data.crop_size} "
+                             f"and {config.eval.crop}")
     if len(config.optim.betas) != 2 or not all(0.0 <= beta < 1.0 for beta in config.optim.betas):
         raise ValueError(f"optim.betas must be two numbers in [0, 1), got {config.optim.betas}")
     if config.loss.vf.weight > 0 and not config.loss.vf.weights:

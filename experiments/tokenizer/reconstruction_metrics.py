@@ -63,8 +63,10 @@ class ReconstructionMetrics:
                 self.image_metrics.update(recon, images, batch_names)
                 if image_sink is not None:
                     image_sink(recon, images, batch_names or [f"{done + k:05d}" for k in range(len(images))])
-                usage.update(output.quantizer.indices)
-                indices.append(output.quantizer.indices.reshape(-1).cpu())
+                index_maps = output.quantizer.indices if tokenizer.multiscale else [output.quantizer.indices]
+                batch_indices = torch.cat([index_map.reshape(-1) for index_map in index_maps])
+                usage.update(batch_indices)
+                indices.append(batch_indices.cpu())
                 pixels += images.shape[0] * images.shape[2] * images.shape[3]
                 wanted = keep_pairs - len(pairs)
                 pairs += [(ref.cpu(), rec.cpu()) for ref, rec in zip(images[:wanted], recon[:wanted], strict=True)]

@@ -62,6 +62,7 @@ def tokenizer_identity(config: TokenizerRunConfig) -> dict[str, str]:
     """What a checkpoint of this run must match on resume: the task and the quantizer with its options."""
     model = config.model
     return {"task": "tokenizer", "quantizer": model.quantizer, "latent_dim": str(model.latent_dim),
+            "scales": json.dumps(model.scales),
             "quantizer_kwargs": json.dumps(model.quantizer_kwargs, sort_keys=True)}
 
 

@@ -42,6 +42,13 @@ class TokenizerConfig:
     latent_norm: Literal["l2", "none"] = "l2"
     quantizer: str = "leech24"
     quantizer_kwargs: dict[str, Any] = field(default_factory=dict)
+    # Non-empty: residual quantization over these scales (side lengths of square token maps, the last
+    # one the latent grid, image side / patch_size), VAR-style (quantizers.MultiScaleResidualQuantizer).
+    scales: list[int] = field(default_factory=list)
+    phi: Literal["none", "shared", "partial", "unshared"] = "partial"
+    phi_count: int = 4
+    phi_ratio: float = 0.5
+    upsample: Literal["bicubic", "bilinear"] = "bicubic"
 
     def __post_init__(self) -> None:
         if self.preset:
@@ -56,6 +63,8 @@ class TokenizerConfig:
                      "reference_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"model.{name} must be positive, got {getattr(self, name)}")
+        if any(not isinstance(side, int) or side < 1 for side in self.scales) or self.scales != sorted(self.scales):
+            raise ValueError(f"model.scales must be increasing positive integers, got {self.scales}")
         if self.reference_size % self.patch_size:
             raise ValueError(f"model.reference_size {self.reference_size} is not a multiple of "
                              f"model.patch_size {self.patch_size}")
@@ -85,6 +94,10 @@ class Tokenizer(nn.Module):
         super().__init__()
         self.config = config
         self.quantizer = quantizers.build(config.quantizer, **config.quantizer_kwargs)
+        if config.scales:
+            self.quantizer = quantizers.MultiScaleResidualQuantizer(
+                self.quantizer, config.scales, upsample=config.upsample, phi=config.phi,
+                phi_count=config.phi_count, phi_ratio=config.phi_ratio)
         if self.quantizer.channel_first:
             raise ValueError("the tokenizer feeds channel-last latents (B, h, w, d): build the quantizer "
                              "with channel_first=False")
@@ -118,9 +131,31 @@ class Tokenizer(nn.Module):
         """Reconstruction in [0, 1] scale (not clamped) from codes (B, h, w, d)."""
         return (self.decoder(codes_BhwD) + 1.0) * 0.5
 
+    @property
+    def multiscale(self) -> bool:
+        return bool(self.config.scales)
+
     def decode_indices(self, indices_Bhw: torch.Tensor) -> torch.Tensor:
-        """Reconstruction from token indices (B, h, w)."""
+        """Reconstruction from token indices (B, h, w) of a single-scale tokenizer."""
+        if self.multiscale:
+            raise ValueError("a multi-scale tokenizer decodes a list of index maps: use decode_from_scales")
         return self.decode(self.quantizer.indices_to_codes(indices_Bhw))
+
+    @torch.no_grad()
+    def encode_to_scales(self, images_B3HW: torch.Tensor) -> list[torch.Tensor]:
+        """Token index maps, one (B, h_k, w_k) int64 map per scale (a single map for a single-scale tokenizer)."""
+        indices = self.encode(images_B3HW)[1].indices
+        return list(indices) if self.multiscale else [indices]
+
+    def decode_from_scales(self, indices: list[torch.Tensor]) -> torch.Tensor:
+        """Reconstruction from `encode_to_scales`' index maps; equals forward()'s reconstruction of the same images."""
+        if not isinstance(indices, (list, tuple)) or not all(isinstance(item, torch.Tensor) for item in indices):
+            raise TypeError("indices must be a list of (B, h_k, w_k) integer tensors, one per scale")
+        if not self.multiscale:
+            if len(indices) != 1:
+                raise ValueError(f"a single-scale tokenizer takes one index map, got {len(indices)}")
+            return self.decode_indices(indices[0])
+        return self.decode(self.quantizer.indices_to_codes(list(indices)))
 
     def forward(self, images_B3HW: torch.Tensor) -> TokenizerOutput:
         latent_BhwD, quantized = self.encode(images_B3HW)
