@@ -67,6 +67,24 @@ def load_tokenizer(checkpoint: Path, weights: str):
     return tokenizer.eval()
 
 
+def check_image_sizes(files: list[Path], patch: int, crop: int | None) -> None:
+    """Before any work: full images must hold one patch; images smaller than the crop are upsampled (warned)."""
+    from models.data.image_files import image_size
+
+    sizes = {path: image_size(path) for path in files}
+    if crop is None:
+        small = [path.name for path, (height, width) in sizes.items() if height < patch or width < patch]
+        if small:
+            raise ValueError(f"{len(small)} image(s) are smaller than one {patch}x{patch} patch ({', '.join(small[:5])}); "
+                             "use --crop with a size the images have")
+    else:
+        small = [path.name for path, (height, width) in sizes.items() if min(height, width) < crop]
+        if small:
+            print(f"eval-tokenizer: warning: {len(small)} image(s) have a side below --crop {crop} and are upsampled "
+                  f"before cropping ({', '.join(small[:5])}); their metrics measure the upsampled image",
+                  file=sys.stderr)
+
+
 def write_reports(out: Path, document: dict, per_image: list[dict]) -> None:
     """metrics.json (everything), metrics.csv (one row: header and summary), per_image.csv."""
     out.mkdir(parents=True, exist_ok=True)
@@ -95,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--crop {args.crop} is not a multiple of the model's patch size {patch}")
     files = list_image_files(args.data)[:args.max_images]
     full = args.crop == FULL
+    check_image_sizes(files, patch, None if full else args.crop)
     dataset = ImageFolderDataset(args.data, train=False, crop_size=None if full else args.crop, files=files)
     device = resolve_device(args.device)
     tokenizer.to(device)

@@ -233,3 +233,15 @@ def test_two_process_ddp_on_cpu_matches_one_process(data, full_run: Path, tmp_pa
     for single, distributed in rows:
         for key in ("loss", "l1", "lpips", "grad_norm", "lr"):
             assert float(distributed[key]) == pytest.approx(float(single[key]), rel=1e-5), key
+
+
+def test_eval_tokenizer_checks_image_sizes_before_any_work(full_run: Path, tmp_path: Path, capsys) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    Image.new("RGB", (6, 30), (10, 20, 30)).save(tiny / "thin.png")
+    with pytest.raises(ValueError, match="1 image\\(s\\) are smaller than one 8x8 patch \\(thin.png\\)"):
+        slq("eval-tokenizer", full_run, "--data", tiny, "--crop", "full", "--device", "cuda")
+    Image.new("RGB", (40, 40), (10, 20, 30)).save(tiny / "thin.png")
+    assert slq("eval-tokenizer", full_run, "--data", tiny, "--crop", "48", "--out", tmp_path / "out",
+               "--lpips-nets", "alex", "--no-fd") == 0
+    assert "1 image(s) have a side below --crop 48 and are upsampled" in capsys.readouterr().err
