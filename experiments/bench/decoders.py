@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from experiments.bench.common import command_line, local_timestamp, machine, report
+from experiments.bench.common import Timing, command_line, local_timestamp, machine, report, time_calls
 
 FIELDS = ("decoder", "points", "points_per_second", "points_per_cpu_second", "baseline",
           "baseline_points", "baseline_points_per_second", "speedup", "agreement")
@@ -38,28 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _fastest_seconds(function: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
-                     repeats: int) -> tuple[float, float, np.ndarray]:
-    """(wall seconds, process CPU seconds) of the fastest of `repeats` calls, and its result."""
-    function(x[: min(len(x), 1024)])  # warm-up: numba compilation or cache load, thread pool start
-    best = (np.inf, np.inf)
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        result = function(x)
-        best = min(best, (time.perf_counter() - start, time.process_time() - start_cpu))
-    return best[0], best[1], result
+def _time_decoder(function, x: np.ndarray, repeats: int) -> Timing:
+    """`repeats` timed calls of `function(x)` after one on at most 1024 points (numba compilation or
+    cache load, thread pool start)."""
+    function(x[:1024])
+    return time_calls(lambda: function(x), repeats, warmup=0)
 
 
 def _compare(name: str, decoder, baseline_name: str, baseline, x: np.ndarray,
              baseline_count: int, repeats: int) -> dict:
-    seconds, cpu_seconds, decoded = _fastest_seconds(decoder, x, repeats)
+    decoded = _time_decoder(decoder, x, repeats)
     subset = x[:baseline_count]
-    baseline_seconds, _, expected = _fastest_seconds(baseline, subset, 1)
-    agreement = np.all(decoded[:baseline_count] == expected, axis=tuple(range(1, expected.ndim)))
-    speed = len(x) / seconds
-    baseline_speed = len(subset) / baseline_seconds
+    expected = _time_decoder(baseline, subset, 1)
+    agreement = np.all(decoded.result[:baseline_count] == expected.result,
+                       axis=tuple(range(1, expected.result.ndim)))
+    speed = len(x) / decoded.best
+    baseline_speed = len(subset) / expected.best
     return {"decoder": name, "points": len(x), "points_per_second": round(speed),
-            "points_per_cpu_second": round(len(x) / cpu_seconds),
+            "points_per_cpu_second": round(len(x) / decoded.best_cpu_seconds),
             "baseline": baseline_name, "baseline_points": len(subset),
             "baseline_points_per_second": round(baseline_speed),
             "speedup": round(speed / baseline_speed, 1), "agreement": float(agreement.mean())}

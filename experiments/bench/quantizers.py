@@ -4,11 +4,9 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import statistics
-import time
 from pathlib import Path
 
-from experiments.bench.common import command_line, local_timestamp, machine, report
+from experiments.bench.common import command_line, cuda_synchronizer, local_timestamp, machine, report, time_round_robin
 
 FIELDS = ("quantizer", "device", "dtype", "tokens", "codebook_size", "bits", "search",
           "best_seconds", "median_seconds", "cpu_seconds", "tokens_per_second", "ratio_to_bsq",
@@ -63,26 +61,6 @@ def _devices(choice: str) -> list[str]:
     return [choice]
 
 
-def _time_steps(steps: dict, synchronize, repeats: int) -> dict[str, tuple[list[float], list[float]]]:
-    """Wall and CPU seconds of `repeats` timed calls of each step, interleaved round-robin (the
-    order rotating each round) so that a drift of the machine's speed affects every quantizer
-    alike; one untimed warm-up call each first (numba/Triton compilation, allocator, thread pools)."""
-    for step in steps.values():
-        step()
-    synchronize()
-    times = {name: ([], []) for name in steps}
-    names = list(steps)
-    for round_index in range(repeats):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            start, cpu_start = time.perf_counter(), time.process_time()
-            steps[name]()
-            synchronize()
-            times[name][0].append(time.perf_counter() - start)
-            times[name][1].append(time.process_time() - cpu_start)
-    return times
-
-
 def _training_step(quantizer, z):
     """One training step of `quantizer` on fresh leaves of `z`: forward, then backward of sum(q²) + loss."""
     def step() -> None:
@@ -116,19 +94,19 @@ def run(args: argparse.Namespace) -> int:
             quantizer = quantizers.build(registry_name, check_finite=args.check_finite, **options).to(device).train()
             z = torch.randn(args.tokens, quantizer.dim, generator=generator).to(device=device, dtype=dtype)
             built[name], steps[name] = (quantizer, z), _training_step(quantizer, z)
-        synchronize = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-        times = _time_steps(steps, synchronize, args.repeats)
+        # steps interleaved, so that a drift of the machine's speed affects every quantizer alike;
+        # one warm-up call each (numba/Triton compilation, allocator, thread pools)
+        timings = time_round_robin(steps, args.repeats, synchronize=cuda_synchronizer(device))
         by_name = {}
-        for name, (seconds, cpu_seconds) in times.items():
+        for name, timing in timings.items():
             quantizer, z = built[name]
-            best = min(seconds)
             by_name[name] = {
                 "quantizer": name, "device": device, "dtype": args.dtype, "tokens": args.tokens,
                 "codebook_size": quantizer.codebook_size, "bits": round(quantizer.bits, 3),
                 "search": quantizer.search_backend(z),
-                "best_seconds": round(best, 6), "median_seconds": round(statistics.median(seconds), 6),
-                "cpu_seconds": round(cpu_seconds[seconds.index(best)], 6),
-                "tokens_per_second": round(args.tokens / best),
+                "best_seconds": round(timing.best, 6), "median_seconds": round(timing.median, 6),
+                "cpu_seconds": round(timing.best_cpu_seconds, 6),
+                "tokens_per_second": round(args.tokens / timing.best),
             }
         for row in by_name.values():
             bsq = by_name.get("bsq")

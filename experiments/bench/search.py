@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from pathlib import Path
 from typing import Callable
 
-from experiments.bench.common import command_line, local_timestamp, machine, report
+from experiments.bench.common import (CudaPeakMemory, command_line, cuda_synchronizer, local_timestamp, machine,
+                                      report, time_calls)
 
 FIELDS = ("method", "device", "tokens", "seconds", "tokens_per_second", "speedup_vs_tiled",
           "peak_extra_bytes", "memory_measure", "reference_tokens", "agreement_fp64", "note")
@@ -43,32 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _synchronize(device) -> None:
-    import torch
-
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _timed(function: Callable, device, repeats: int) -> tuple[float, int, object]:
-    """(fastest wall seconds, peak extra bytes on CUDA or -1, result) over `repeats` calls; the peak
-    is the largest of the calls' (an eager first call allocates all the scratch that a later
-    CUDA-graph replay finds in the graph's own pool)."""
-    import torch
-
-    best_seconds, peak, result = float("inf"), -1, None
-    for _ in range(repeats):
-        _synchronize(device)
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-            before = torch.cuda.memory_allocated(device)
-        start = time.perf_counter()
-        result = function()
-        _synchronize(device)
-        best_seconds = min(best_seconds, time.perf_counter() - start)
-        if device.type == "cuda":
-            peak = max(peak, torch.cuda.max_memory_allocated(device) - before)
-    return best_seconds, peak, result
+    """(fastest wall seconds, peak extra bytes on CUDA or -1, result) over `repeats` calls, the caller
+    having warmed up; the peak is the largest of the calls' (an eager first call allocates all the
+    scratch that a later CUDA-graph replay finds in the graph's own pool)."""
+    peak = CudaPeakMemory(device)
+    timing = time_calls(function, repeats, warmup=0, synchronize=cuda_synchronizer(device),
+                        around=peak.track if device.type == "cuda" else None)
+    return timing.best, peak.peak_bytes, timing.result
 
 
 def _float64_argmax(z_N24, vectors_K24, chunk: int = 512):
