@@ -15,6 +15,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train-tokenizer": ("experiments.tokenizer.train", "train the ViT tokenizer (single device or torchrun DDP)"),
     "eval-tokenizer": ("experiments.tokenizer.evaluate",
                        "reconstruction metrics of a tokenizer checkpoint on an image folder (e.g. Kodak)"),
+    "tokenize": ("experiments.generator.token_cache",
+                 "tokenize Fashion-MNIST once with a multi-scale tokenizer (the generator's training data)"),
     "eval": ("experiments.evaluation.images",
              "PSNR, SSIM, MS-SSIM, LPIPS and FD-VGG16 of reconstructions against references"),
     "ablation-report": ("experiments.reports.ablation_report",

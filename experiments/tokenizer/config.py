@@ -13,8 +13,10 @@ from models.tokenizer import TokenizerConfig, with_preset_defaults
 
 @dataclass
 class DataConfig:
-    """Training images: random square crops of the images in `train_dir` (searched recursively)."""
+    """Training images: random square crops of the images in `train_dir` (searched recursively), or with
+    dataset "fashion-mnist" the 60,000 training images of the idx files in `train_dir` at 32x32 RGB."""
 
+    dataset: Literal["image-folder", "fashion-mnist"] = "image-folder"
     train_dir: str = ""
     crop_size: int = 128
     # Global batch: split evenly over the ranks of a torchrun job.
@@ -99,6 +101,9 @@ def validate(config: TokenizerRunConfig) -> None:
     if config.data.crop_size % patch or config.eval.crop % patch:
         raise ValueError(f"data.crop_size ({config.data.crop_size}) and eval.crop ({config.eval.crop}) must be "
                          f"multiples of model.patch_size ({patch})")
+    if config.data.dataset == "fashion-mnist" and config.data.crop_size != 32:
+        raise ValueError(f"data.dataset fashion-mnist gives 32x32 images: data.crop_size must be 32, "
+                         f"got {config.data.crop_size}")
     if config.model.scales:
         grid = config.model.scales[-1] * patch
         if config.data.crop_size != grid or (config.eval.data_dir and config.eval.crop != grid):

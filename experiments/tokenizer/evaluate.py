@@ -51,13 +51,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def load_tokenizer(checkpoint: Path, weights: str):
-    """The tokenizer of a checkpoint directory, rebuilt from its config.yaml, with `weights` ("ema"/"model")."""
+def load_tokenizer(checkpoint: str | Path, weights: str = "ema"):
+    """The tokenizer of a verified checkpoint (or a run directory's newest), rebuilt from its config.yaml,
+    with `weights` ("ema"/"model"), in eval mode."""
+    from experiments.training.checkpoints import load_checkpoint_config, resolve_checkpoint
     from experiments.training.config_io import from_mapping
-    from experiments.training.checkpoints import load_checkpoint_config
-    from models.weights_io import load_safetensors_strict
     from models.tokenizer import Tokenizer, TokenizerConfig, with_preset_defaults
+    from models.weights_io import load_safetensors_strict
 
+    if weights not in ("ema", "model"):
+        raise ValueError(f"weights must be 'ema' or 'model', got {weights!r}")
+    checkpoint = resolve_checkpoint(checkpoint)
     mapping = load_checkpoint_config(checkpoint)
     if not isinstance(mapping.get("model"), dict):
         raise ValueError(f"{checkpoint}/config.yaml has no 'model' section: not a tokenizer checkpoint")

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LambdaLR
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from experiments.tokenizer.config import RESUMABLE_CHANGES, TokenizerRunConfig, config_to_yaml, load_config
 from experiments.training.checkpoints import load_checkpoint_config, resume_checkpoint
@@ -30,7 +30,7 @@ from experiments.training.ema import ModelEma
 from experiments.training.run_dir import RunDirectoryLock, check_run_dir, record_run
 from experiments.training.schedule import WarmupCosine
 from experiments.training.trainer import Trainer, decay_groups
-from models.data import list_image_files
+from models.data import FashionMNIST32, list_image_files
 from models.data.sampler import ShardedBatchSampler, data_state
 from models.data.training_crops import DecodedRandomCrops
 from models.tokenizer import Tokenizer, TokenizerOutput
@@ -86,7 +86,7 @@ class TokenizerTrainer(Trainer):
     name = "train-tokenizer"
 
     def __init__(self, config: TokenizerRunConfig, context: DistributedContext, run_dir: Path,
-                 dataset: DecodedRandomCrops) -> None:
+                 dataset: Dataset) -> None:
         super().__init__(config.train, context, run_dir, config_to_yaml(config), tokenizer_identity(config))
         self.config, self.dataset = config, dataset
         device, optim, loss = context.device, config.optim, config.loss
@@ -205,7 +205,7 @@ class TokenizerTrainer(Trainer):
                           pin_memory=context.device.type == "cuda", prefetch_factor=4 if data.num_workers else None)
 
 
-def prepare(args: argparse.Namespace) -> tuple[TokenizerRunConfig, Path, Path | None, DecodedRandomCrops]:
+def prepare(args: argparse.Namespace) -> tuple[TokenizerRunConfig, Path, Path | None, Dataset]:
     """Every check that needs no accelerator: config, resume compatibility, training/eval images, VF weights."""
     if args.stop_at is not None and args.stop_at < 1:
         raise ValueError(f"--stop-at must be a positive step, got {args.stop_at}")
@@ -218,8 +218,15 @@ def prepare(args: argparse.Namespace) -> tuple[TokenizerRunConfig, Path, Path | 
         raise FileNotFoundError(f"loss.vf.weights: DINOv2 weights file {config.loss.vf.weights} does not exist")
     if config.eval.data_dir:
         list_image_files(config.eval.data_dir)
-    dataset = DecodedRandomCrops(config.data.train_dir, config.data.crop_size, config.train.seed)
+    dataset = training_images(config)
     return config, run_dir, resume, dataset
+
+
+def training_images(config: TokenizerRunConfig) -> Dataset:
+    """The training set, indexed by the sampler's keys: seeded crops of an image folder, or Fashion-MNIST at 32 px."""
+    if config.data.dataset == "fashion-mnist":
+        return FashionMNIST32(config.data.train_dir, "train")
+    return DecodedRandomCrops(config.data.train_dir, config.data.crop_size, config.train.seed)
 
 
 def run(args: argparse.Namespace) -> int:
