@@ -21,23 +21,27 @@ def check_sampling_options(temperature: float, top_k: int | None, top_p: float |
 
 def filter_logits(logits_NV: Tensor, *, temperature: float = 1.0, top_k: int | None = None,
                   top_p: float | None = None) -> Tensor:
-    """logits / temperature in float32 (float64 stays), −inf outside the top_k largest (ties at the
-    k-th value kept) and outside the nucleus: the smallest set of largest-probability entries whose
-    mass is ≥ top_p (an entry is dropped when the mass before it in descending order is ≥ top_p)."""
+    """logits / temperature in float32 (float64 stays), −inf outside the top_k largest (ties broken
+    by torch.topk) and outside the nucleus: the smallest set of largest-probability entries (among
+    the top k) whose mass is ≥ top_p (an entry is dropped when the mass before it in descending
+    order is ≥ top_p). Only the top k entries are sorted when top_k is given."""
     check_sampling_options(temperature, top_k, top_p)
     logits_NV = logits_NV.to(torch.promote_types(logits_NV.dtype, torch.float32)) / temperature
-    if top_k is not None and top_k < logits_NV.shape[-1]:
-        kth_N1 = torch.topk(logits_NV, top_k, dim=-1).values[..., -1:]
-        logits_NV = logits_NV.masked_fill(logits_NV < kth_N1, -math.inf)
-    if top_p is not None and top_p < 1:
-        sorted_NV, order_NV = torch.sort(logits_NV, dim=-1, descending=True)
-        probs_NV = torch.softmax(sorted_NV, dim=-1)
-        mass_before_NV = torch.cumsum(probs_NV, dim=-1) - probs_NV
-        drop_sorted_NV = mass_before_NV >= top_p
-        drop_sorted_NV[..., 0] = False
-        drop_NV = torch.zeros_like(drop_sorted_NV).scatter(-1, order_NV, drop_sorted_NV)
-        logits_NV = logits_NV.masked_fill(drop_NV, -math.inf)
-    return logits_NV
+    keep_k = top_k is not None and top_k < logits_NV.shape[-1]
+    keep_p = top_p is not None and top_p < 1
+    if not (keep_k or keep_p):
+        return logits_NV
+    if keep_k:
+        sorted_NK, order_NK = torch.topk(logits_NV, top_k, dim=-1)
+    else:
+        sorted_NK, order_NK = torch.sort(logits_NV, dim=-1, descending=True)
+    if keep_p:
+        probs_NK = torch.softmax(sorted_NK, dim=-1)
+        mass_before_NK = torch.cumsum(probs_NK, dim=-1) - probs_NK
+        drop_NK = mass_before_NK >= top_p
+        drop_NK[..., 0] = False
+        sorted_NK = sorted_NK.masked_fill(drop_NK, -math.inf)
+    return torch.full_like(logits_NV, -math.inf).scatter(-1, order_NK, sorted_NK)
 
 
 def sample_categorical(logits_NV: Tensor, *, temperature: float = 1.0, top_k: int | None = None,

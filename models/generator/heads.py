@@ -97,6 +97,9 @@ class FactorizedLeechHead(nn.Module):
         self.proj = nn.Linear(width, self.dim * NUM_DIGIT_LABELS)
         digits_V24 = quantizer.indices_to_digits(torch.arange(self.vocab_size))
         self.register_buffer("digits_V24", digits_V24, persistent=False)
+        # row 9·i + digit of the (24·9, N) table of logits, for every codeword and coordinate i
+        self.register_buffer("table_rows_V24", digits_V24 + NUM_DIGIT_LABELS * torch.arange(self.dim),
+                             persistent=False)
 
     @property
     def chunk_rows(self) -> int:
@@ -111,11 +114,9 @@ class FactorizedLeechHead(nn.Module):
         return F.nll_loss(self.logits(hidden_ND).flatten(0, 1), self.digits_V24[target_N].flatten())
 
     def codeword_scores(self, logits_N24x9: Tensor) -> Tensor:
-        """s (N, V): Σᵢ logits[n, i, digit(c, i)] for every codeword c."""
-        scores_NV = logits_N24x9.new_zeros(logits_N24x9.shape[0], self.vocab_size)
-        for coordinate in range(self.dim):
-            scores_NV += logits_N24x9[:, coordinate].index_select(1, self.digits_V24[:, coordinate])
-        return scores_NV
+        """s (N, V): Σᵢ logits[n, i, digit(c, i)] for every codeword c (one embedding-bag sum)."""
+        table_216N = logits_N24x9.flatten(1).t().contiguous()
+        return F.embedding_bag(self.table_rows_V24, table_216N, mode="sum").t()
 
     def predict(self, hidden_ND: Tensor) -> Tensor:
         return torch.cat([self.codeword_scores(self.logits(chunk)).argmax(dim=-1)

@@ -43,9 +43,11 @@ def next_scale_input(f_hat_BdHW: Tensor, size: tuple[int, int]) -> Tensor:
     return f_hat_BdHW.flatten(2).transpose(1, 2)
 
 
+@torch.no_grad()
 def teacher_forcing_inputs(quantizer: MultiScaleResidualQuantizer, indices: Sequence[Tensor],
                            dtype: torch.dtype = torch.float32) -> Tensor:
-    """Inputs (B, L − l₀, d) of scales 1..K−1 (scale 0's input is the class start token)."""
+    """Inputs (B, L − l₀, d) of scales 1..K−1 (scale 0's input is the class start token), without
+    gradient: the tokenizer's φ stays fixed while the generator trains."""
     if not isinstance(quantizer, MultiScaleResidualQuantizer):
         raise TypeError(f"quantizer must be a MultiScaleResidualQuantizer, got {type(quantizer).__name__}")
     check_index_maps(indices, quantizer.sizes)

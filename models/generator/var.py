@@ -11,6 +11,7 @@ num_classes) with probability `class_dropout`, for classifier-free guidance.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -91,7 +92,7 @@ class NextScaleTransformer(nn.Module):
         self.config = config
         width = config.width
         lengths = [h * w for h, w in config.sizes]
-        self.ends = tuple(torch.tensor(lengths).cumsum(0).tolist())
+        self.ends = tuple(itertools.accumulate(lengths))
         self.begins = (0,) + self.ends[:-1]
         self.num_tokens = self.ends[-1]
         self.null_class = config.num_classes
@@ -104,7 +105,7 @@ class NextScaleTransformer(nn.Module):
                                     for _ in range(config.depth))
         self.final_norm = AdaLNBeforeHead(width)
         self.head = head
-        level_L = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+        level_L = torch.tensor([level for level, length in enumerate(lengths) for _ in range(length)])
         self.register_buffer("level_L", level_L, persistent=False)
         self.register_buffer("attn_mask_LL", level_L[:, None] >= level_L[None, :], persistent=False)
         for parameter in (self.class_embedding.weight, self.start_position, self.position_embedding,

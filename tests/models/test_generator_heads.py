@@ -51,7 +51,7 @@ def test_factorized_sampling_yields_minimal_vectors_even_for_non_codeword_prefer
     for options in ({}, {"top_k": 1}, {"top_p": 0.5}, {"temperature": 5.0, "top_k": 1000}):
         indices_N = head.sample(adversarial_N24x9, generator=generator, **options)
         _assert_minimal_vectors(indices_N)
-    hidden_ND = 10 * torch.randn(50, 8, dtype=torch.float64)
+    hidden_ND = 10 * torch.randn(20, 8, dtype=torch.float64)
     _assert_minimal_vectors(head.sample(head.logits(hidden_ND), generator=generator))
 
 

@@ -12,18 +12,17 @@ from models.generator.sampling import guidance_weight, guided_logits
 from quantizers.multiscale import MultiScaleResidualQuantizer
 from tests.models.generator_setup import NUM_CLASSES, inner_quantizer, tiny_generator
 
-CLASSES = torch.tensor([0, 3, 4])
+CLASSES = torch.tensor([0, 4])
 
 
-@pytest.mark.parametrize("kind", ["full", "factorized", "bits"])
-@pytest.mark.parametrize("cfg", [0.0, 2.0])
+@pytest.mark.parametrize("kind, cfg", [("full", 0.0), ("full", 2.0), ("bits", 2.0), ("factorized", 2.0)])
 def test_kv_cache_sampling_equals_full_recomputation(kind: str, cfg: float) -> None:
     model, quantizer = tiny_generator(kind)
     options = dict(cfg=cfg, temperature=1.3, top_k=50, top_p=0.95)
     cached = sample_scales(model, quantizer, CLASSES, generator=torch.Generator().manual_seed(7), **options)
     recomputed = sample_scales(model, quantizer, CLASSES, generator=torch.Generator().manual_seed(7),
                                use_kv_cache=False, **options)
-    assert [tuple(index_map.shape) for index_map in cached] == [(3, 1, 1), (3, 2, 2), (3, 3, 3)]
+    assert [tuple(index_map.shape) for index_map in cached] == [(2, 1, 1), (2, 2, 2), (2, 3, 3)]
     for cached_map, recomputed_map in zip(cached, recomputed):
         assert torch.equal(cached_map, recomputed_map)
     quantizer.indices_to_codes(cached, dtype=torch.float64)  # decodable: valid indices of every scale
