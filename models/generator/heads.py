@@ -57,7 +57,13 @@ class FullHead(nn.Module):
         return chunk_rows(self.vocab_size, self.proj.weight.dtype, self.memory_budget_bytes)
 
     def loss(self, hidden_ND: Tensor, target_N: Tensor) -> Tensor:
-        return fused_linear_cross_entropy(hidden_ND, self.proj.weight, target_N, bias_V=self.proj.bias,
+        """Under autocast, hidden, weight and bias go to the autocast dtype (the custom function's
+        matmuls run in one dtype; softmax and sums stay float32); else hidden goes to the weight's."""
+        device_type = hidden_ND.device.type
+        dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) \
+            else self.proj.weight.dtype
+        return fused_linear_cross_entropy(hidden_ND.to(dtype), self.proj.weight.to(dtype), target_N,
+                                          bias_V=self.proj.bias.to(dtype),
                                           z_loss_weight=self.z_loss_weight,
                                           memory_budget_bytes=self.memory_budget_bytes)
 

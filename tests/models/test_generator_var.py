@@ -116,3 +116,15 @@ def test_one_optimizer_step_changes_the_weights(kind: str) -> None:
     assert all(parameter.ndim == 2 for parameter in muon) and len(muon) == 5 * 2  # qkv, out, 2 mlp, modulation; 2 blocks
     assert any(parameter is model.class_embedding.weight for parameter in no_decay)
     assert any(parameter is model.head.proj.weight for parameter in decay)
+
+
+@pytest.mark.parametrize("kind", ["full", "factorized", "bits"])
+def test_loss_under_bfloat16_autocast_gives_float32_gradients(kind: str) -> None:
+    model, quantizer = tiny_generator(kind, dtype=torch.float32)
+    indices = random_indices(quantizer, 2)
+    inputs_BLd, targets_BL = teacher_forcing_inputs(quantizer, indices), flatten_scales(indices)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        result = model.loss(CLASSES[:2], inputs_BLd, targets_BL)
+    result.loss.backward()
+    assert torch.isfinite(result.loss)
+    assert model.head.proj.weight.grad.dtype == torch.float32 and model.head.proj.weight.grad.abs().sum() > 0
