@@ -28,6 +28,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
                      "time the exact structured Λ24 nearest-minimal search against dense searches"),
     "bench-quantizers": ("experiments.bench.quantizers",
                          "time forward+backward of leech24, bsq (d=18) and a dense vq (196,560 codes)"),
+    "bench-generator": ("experiments.bench.generator",
+                        "time the fused 196,560-way loss path against naive logits, and KV-cache sampling"),
 }
 
 
