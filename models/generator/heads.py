@@ -145,7 +145,7 @@ class BitsHead(nn.Module):
         self.vocab_size = 2**bits
         self.proj = nn.Linear(width, bits)
         self.register_buffer("place_b", torch.ones(bits, dtype=torch.int64) << torch.arange(bits), persistent=False)
-        self.chunk_rows = 1 << 16
+        self.chunk_rows = 1 << 16  # rows per sampling call: a row holds only `bits` logits
 
     def logits(self, hidden_ND: Tensor) -> Tensor:
         """Log-odds (N, bits) of each bit being 1."""
