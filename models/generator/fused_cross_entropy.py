@@ -6,6 +6,7 @@ arXiv 2204.02311, §5) would need a second pass over the V-way matmul; the GPU m
 2.11 lacks it altogether. One chunked function with recomputation in backward (as in Cut Your
 Losses in Large-Vocabulary Language Models, Wijmans et al. 2024, arXiv 2411.09009, but chunked
 over rows instead of a custom kernel) serves every torch version and dtype with one behaviour.
+`gradients_in_forward` trades the recomputation for keeping the gradients (as torch's chunked op).
 """
 from __future__ import annotations
 
