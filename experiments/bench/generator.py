@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="time and measure the generator's fused V-way loss against naive logits, and KV-cache sampling",
         description="Builds a next-scale transformer (models.generator) with the `full` head over Λ24-SQ "
         "(196,560 codes) on seeded random tokens. In the same run: (1) the head's loss path alone "
-        "(hidden → loss → backward) with the chunked fused cross-entropy + Z-loss and with naive "
+        "(hidden → loss → backward) with the chunked fused cross-entropy + Z-loss (backward "
+        "recomputing the logits, or gradients computed in forward) and with naive "
         "logits (F.linear, logsumexp, cross_entropy): peak extra memory (torch.cuda.max_memory_allocated; "
         "null on CPU, which has no peak counter); (2) a whole AR training step (forward + backward) "
         "with each loss path, fastest of --repeats; (3) sampling images/s with and without the KV "
@@ -97,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         NextScaleTransformer,
         build_head,
         flatten_scales,
+        fused_linear_cross_entropy,
         sample_scales,
         teacher_forcing_inputs,
     )
@@ -117,7 +119,13 @@ def run(args: argparse.Namespace) -> int:
     class_B = torch.randint(config.num_classes, (args.batch,), device=device, generator=generator)
     inputs_BLd, target_N = teacher_forcing_inputs(quantizer, indices), flatten_scales(indices).flatten()
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.dtype == "bfloat16")
-    losses = {"fused": lambda hidden_NC: model.head.loss(hidden_NC.float(), target_N),
+    def fused(hidden_NC, gradients_in_forward: bool):
+        return fused_linear_cross_entropy(hidden_NC.float(), model.head.proj.weight, target_N,
+                                          bias_V=model.head.proj.bias, z_loss_weight=model.head.z_loss_weight,
+                                          gradients_in_forward=gradients_in_forward)
+
+    losses = {"fused": lambda hidden_NC: fused(hidden_NC, False),
+              "fused, gradients in forward": lambda hidden_NC: fused(hidden_NC, True),
               "naive": lambda hidden_NC: naive_loss(model.head, hidden_NC.float(), target_N)}
     base = dict(device=args.device, dtype=args.dtype, tokens_per_image=model.num_tokens, vocab=quantizer.codebook_size)
     rows, values = [], {}
@@ -151,8 +159,8 @@ def run(args: argparse.Namespace) -> int:
         for row in rows:
             if row["measurement"] == measurement:
                 row["ratio_to_baseline"] = row["seconds"] / naive["seconds"]
-                if row["variant"] == "fused":
-                    row["note"] = f"loss {float(values['fused']):.6g} vs naive {float(values['naive']):.6g}"
+                if row["variant"] != "naive":
+                    row["note"] = f"loss {float(values[row['variant']]):.6g} vs naive {float(values['naive']):.6g}"
     model.eval()
     sample_classes = torch.arange(args.sample_batch, device=device) % config.num_classes
     sampled = {}

@@ -6,6 +6,7 @@ arXiv 2204.02311, §5) would need a second pass over the V-way matmul; the GPU m
 2.11 lacks it altogether. One chunked function with recomputation in backward (as in Cut Your
 Losses in Large-Vocabulary Language Models, Wijmans et al. 2024, arXiv 2411.09009, but chunked
 over rows instead of a custom kernel) serves every torch version and dtype with one behaviour.
+`gradients_in_forward` trades the recomputation for keeping the gradients (as torch's chunked op).
 """
 from __future__ import annotations
 
@@ -67,67 +68,98 @@ def _chunk_logits(hidden_nD: Tensor, weight_VD: Tensor, bias_V: Tensor | None) -
     return F.linear(hidden_nD, weight_VD, bias_V).to(_accumulation_dtype(hidden_nD.dtype))
 
 
+class _Gradients:
+    """Gradients of hidden, weight and bias (those asked for), filled chunk by chunk."""
+
+    def __init__(self, hidden_ND: Tensor, weight_VD: Tensor, needs: tuple[bool, bool, bool]) -> None:
+        accumulation = _accumulation_dtype(hidden_ND.dtype)
+        self.hidden_ND = torch.empty_like(hidden_ND) if needs[0] else None
+        self.weight_VD = torch.zeros_like(weight_VD, dtype=accumulation) if needs[1] else None
+        self.bias_V = torch.zeros(weight_VD.shape[0], dtype=accumulation, device=weight_VD.device) \
+            if needs[2] else None
+
+    def add_chunk(self, start: int, hidden_nD: Tensor, weight_VD: Tensor, logits_nV: Tensor, lse_n: Tensor,
+                  target_n: Tensor, z_loss_weight: float, scale: Tensor) -> None:
+        """Add the chunk's share; scale = d(output)/d(mean loss) / N."""
+        # d/dlogit_j [lse − logit_t + λ·lse²] = p_j·(1 + 2λ·lse) − [j = t]
+        grad_nV = torch.exp(logits_nV - lse_n[:, None]) * ((1 + 2 * z_loss_weight * lse_n) * scale)[:, None]
+        grad_nV.scatter_add_(1, target_n[:, None], (-scale).expand(hidden_nD.shape[0], 1).contiguous())
+        grad_nV = grad_nV.to(hidden_nD.dtype)
+        if self.hidden_ND is not None:
+            self.hidden_ND[start:start + hidden_nD.shape[0]] = grad_nV @ weight_VD
+        if self.weight_VD is not None:
+            self.weight_VD += (grad_nV.t() @ hidden_nD).to(self.weight_VD.dtype)
+        if self.bias_V is not None:
+            self.bias_V += grad_nV.sum(dim=0, dtype=self.bias_V.dtype)
+
+    def result(self, dtype: torch.dtype, scale: Tensor | None = None) -> tuple[Tensor | None, ...]:
+        """(hidden, weight, bias) gradients in `dtype` (the inputs' common dtype), times `scale` if given."""
+        grads = (self.hidden_ND, self.weight_VD, self.bias_V)
+        if scale is not None:
+            grads = tuple(None if grad is None else grad * scale.to(grad.dtype) for grad in grads)
+        return tuple(None if grad is None else grad.to(dtype) for grad in grads)
+
+
 class _ChunkedLinearCrossEntropy(torch.autograd.Function):
-    """Σ_n [lse_n − logit_{n,t_n} + λ·lse_n²] / N over row chunks; backward recomputes each chunk."""
+    """Σ_n [lse_n − logit_{n,t_n} + λ·lse_n²] / N over row chunks. Backward recomputes each chunk's
+    logits, or (gradients_in_forward) forward already adds each chunk's gradient for a unit output
+    gradient and backward only scales them: one V-way matmul less, N·D + V·D more memory."""
 
     @staticmethod
     def forward(ctx, hidden_ND: Tensor, weight_VD: Tensor, bias_V: Tensor | None, target_N: Tensor,
-                z_loss_weight: float, rows: int) -> Tensor:
+                z_loss_weight: float, rows: int, gradients_in_forward: bool) -> Tensor:
         count = hidden_ND.shape[0]
         lse_N = hidden_ND.new_empty(count, dtype=_accumulation_dtype(hidden_ND.dtype))
         total = lse_N.new_zeros(())
+        needs = tuple(ctx.needs_input_grad[:3])
+        gradients = _Gradients(hidden_ND, weight_VD, needs) if gradients_in_forward and any(needs) else None
         for start in range(0, count, rows):
-            logits_nV = _chunk_logits(hidden_ND[start:start + rows], weight_VD, bias_V)
+            hidden_nD, target_n = hidden_ND[start:start + rows], target_N[start:start + rows]
+            logits_nV = _chunk_logits(hidden_nD, weight_VD, bias_V)
             lse_n = torch.logsumexp(logits_nV, dim=1)
-            target_logit_n = logits_nV.gather(1, target_N[start:start + rows, None])[:, 0]
+            target_logit_n = logits_nV.gather(1, target_n[:, None])[:, 0]
             total = total + (lse_n - target_logit_n).sum() + z_loss_weight * lse_n.square().sum()
             lse_N[start:start + rows] = lse_n
-        ctx.save_for_backward(hidden_ND, weight_VD, bias_V, target_N, lse_N)
-        ctx.z_loss_weight, ctx.rows = z_loss_weight, rows
+            if gradients is not None:
+                gradients.add_chunk(start, hidden_nD, weight_VD, logits_nV, lse_n, target_n, z_loss_weight,
+                                    lse_N.new_tensor(1 / count))
+        ctx.gradients = gradients
+        if gradients is None:
+            ctx.save_for_backward(hidden_ND, weight_VD, bias_V, target_N, lse_N)
+        ctx.z_loss_weight, ctx.rows, ctx.dtype = z_loss_weight, rows, hidden_ND.dtype
         return (total / count).to(hidden_ND.dtype)
 
     @staticmethod
     def backward(ctx, grad_loss: Tensor):
+        if ctx.gradients is not None:
+            return (*ctx.gradients.result(ctx.dtype, grad_loss), None, None, None, None)
         hidden_ND, weight_VD, bias_V, target_N, lse_N = ctx.saved_tensors
-        need_hidden, need_weight, need_bias = ctx.needs_input_grad[:3]
         count, rows = hidden_ND.shape[0], ctx.rows
-        accumulation = lse_N.dtype
-        scale = grad_loss.to(accumulation) / count
-        grad_hidden_ND = torch.empty_like(hidden_ND) if need_hidden else None
-        grad_weight_VD = torch.zeros_like(weight_VD, dtype=accumulation) if need_weight else None
-        grad_bias_V = torch.zeros(weight_VD.shape[0], dtype=accumulation, device=weight_VD.device) \
-            if need_bias else None
+        scale = grad_loss.to(lse_N.dtype) / count
+        gradients = _Gradients(hidden_ND, weight_VD, tuple(ctx.needs_input_grad[:3]))
         for start in range(0, count, rows):
             hidden_nD = hidden_ND[start:start + rows]
-            lse_n = lse_N[start:start + rows]
             logits_nV = _chunk_logits(hidden_nD, weight_VD, bias_V)
-            # d/dlogit_j [lse − logit_t + λ·lse²] = p_j·(1 + 2λ·lse) − [j = t]
-            grad_nV = torch.exp(logits_nV - lse_n[:, None]) * ((1 + 2 * ctx.z_loss_weight * lse_n) * scale)[:, None]
-            grad_nV.scatter_add_(1, target_N[start:start + rows, None],
-                                 (-scale).expand(hidden_nD.shape[0], 1).contiguous())
-            grad_nV = grad_nV.to(hidden_ND.dtype)
-            if need_hidden:
-                grad_hidden_ND[start:start + rows] = grad_nV @ weight_VD
-            if need_weight:
-                grad_weight_VD += (grad_nV.t() @ hidden_nD).to(accumulation)
-            if need_bias:
-                grad_bias_V += grad_nV.sum(dim=0, dtype=accumulation)
-        grad_weight_VD = None if grad_weight_VD is None else grad_weight_VD.to(weight_VD.dtype)
-        grad_bias_V = None if grad_bias_V is None else grad_bias_V.to(bias_V.dtype)
-        return grad_hidden_ND, grad_weight_VD, grad_bias_V, None, None, None
+            gradients.add_chunk(start, hidden_nD, weight_VD, logits_nV, lse_N[start:start + rows],
+                                target_N[start:start + rows], ctx.z_loss_weight, scale)
+        return (*gradients.result(weight_VD.dtype), None, None, None, None)
 
 
 def fused_linear_cross_entropy(hidden_ND: Tensor, weight_VD: Tensor, target_N: Tensor, *,
                                bias_V: Tensor | None = None, z_loss_weight: float = 0.0,
-                               memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES) -> Tensor:
+                               memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES,
+                               gradients_in_forward: bool = False) -> Tensor:
     """Mean cross-entropy of logits = hidden_ND @ weight_VDᵀ (+ bias_V) against target_N, plus
     z_loss_weight × mean logsumexp(logits)², as a scalar of hidden_ND's dtype.
 
     Rows are processed in chunks whose logits, softmax and gradient take at most
     `memory_budget_bytes` (at least one row per chunk) in float32 (float64 for float64 inputs);
-    backward recomputes each chunk's logits. Differentiable in hidden_ND, weight_VD and bias_V.
+    backward recomputes each chunk's logits, or with `gradients_in_forward` forward computes the
+    gradients at once (no recomputation; keeps N·D + V·D of gradients; no double backward).
+    Differentiable in hidden_ND, weight_VD and bias_V.
     ValueError/TypeError on wrong shapes, dtypes, devices, targets outside [0, V) or non-finite hidden.
     """
     _check_arguments(hidden_ND, weight_VD, target_N, bias_V, z_loss_weight, memory_budget_bytes)
     rows = chunk_rows(weight_VD.shape[0], hidden_ND.dtype, memory_budget_bytes)
-    return _ChunkedLinearCrossEntropy.apply(hidden_ND, weight_VD, bias_V, target_N, float(z_loss_weight), rows)
+    return _ChunkedLinearCrossEntropy.apply(hidden_ND, weight_VD, bias_V, target_N, float(z_loss_weight), rows,
+                                            bool(gradients_in_forward))

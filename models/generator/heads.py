@@ -45,9 +45,10 @@ class FullHead(nn.Module):
     kind = "full"
 
     def __init__(self, width: int, vocab_size: int, *, z_loss_weight: float = DEFAULT_Z_LOSS_WEIGHT,
-                 memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES) -> None:
+                 memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES, gradients_in_forward: bool = False) -> None:
         super().__init__()
         self.vocab_size = vocab_size
+        self.gradients_in_forward = bool(gradients_in_forward)
         self.z_loss_weight = float(z_loss_weight)
         self.memory_budget_bytes = memory_budget_bytes
         self.proj = nn.Linear(width, vocab_size)
@@ -65,7 +66,8 @@ class FullHead(nn.Module):
         return fused_linear_cross_entropy(hidden_ND.to(dtype), self.proj.weight.to(dtype), target_N,
                                           bias_V=self.proj.bias.to(dtype),
                                           z_loss_weight=self.z_loss_weight,
-                                          memory_budget_bytes=self.memory_budget_bytes)
+                                          memory_budget_bytes=self.memory_budget_bytes,
+                                          gradients_in_forward=self.gradients_in_forward)
 
     def logits(self, hidden_ND: Tensor) -> Tensor:
         return self.proj(hidden_ND)
@@ -145,7 +147,7 @@ class BitsHead(nn.Module):
         self.vocab_size = 2**bits
         self.proj = nn.Linear(width, bits)
         self.register_buffer("place_b", torch.ones(bits, dtype=torch.int64) << torch.arange(bits), persistent=False)
-        self.chunk_rows = 1 << 16
+        self.chunk_rows = 1 << 16  # rows per sampling call: a row holds only `bits` logits
 
     def logits(self, hidden_ND: Tensor) -> Tensor:
         """Log-odds (N, bits) of each bit being 1."""
@@ -179,14 +181,15 @@ Head = FullHead | FactorizedLeechHead | BitsHead
 
 def build_head(kind: str, width: int, quantizer: Quantizer | MultiScaleResidualQuantizer, *,
                z_loss_weight: float = DEFAULT_Z_LOSS_WEIGHT,
-               memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES) -> Head:
-    """The head `kind` for `quantizer`'s vocabulary (a multi-scale quantizer stands for its inner one)."""
+               memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET_BYTES, gradients_in_forward: bool = False) -> Head:
+    """The head `kind` for `quantizer`'s vocabulary (a multi-scale quantizer stands for its inner one);
+    z_loss_weight, memory_budget_bytes and gradients_in_forward concern the `full` head's fused loss."""
     inner = quantizer.quantizer if isinstance(quantizer, MultiScaleResidualQuantizer) else quantizer
     if not isinstance(inner, Quantizer):
         raise TypeError(f"quantizer must be a quantizers.Quantizer, got {type(inner).__name__}")
     if kind == "full":
         return FullHead(width, inner.codebook_size, z_loss_weight=z_loss_weight,
-                        memory_budget_bytes=memory_budget_bytes)
+                        memory_budget_bytes=memory_budget_bytes, gradients_in_forward=gradients_in_forward)
     if kind == "factorized":
         return FactorizedLeechHead(width, inner, memory_budget_bytes=memory_budget_bytes)
     if kind == "bits":

@@ -76,10 +76,11 @@ class GeneratorConfig:
 
 
 class GeneratorLoss(NamedTuple):
-    """loss: the head's scalar loss over all tokens; accuracy_K: greedy-prediction accuracy per scale (detached)."""
+    """loss: the head's scalar loss over all tokens; accuracy_K: greedy-prediction accuracy per scale
+    (detached), None when not asked for."""
 
     loss: Tensor
-    accuracy_K: Tensor
+    accuracy_K: Tensor | None
 
 
 class NextScaleTransformer(nn.Module):
@@ -173,13 +174,17 @@ class NextScaleTransformer(nn.Module):
         x_BLC = self.embed(cond_BC, inputs_BLd, 0, self.num_scales)
         return self.transform(x_BLC, cond_BC, self.attn_mask_LL)
 
-    def loss(self, class_B: Tensor, inputs_BLd: Tensor, targets_BL: Tensor) -> GeneratorLoss:
-        """The head's loss on all tokens and the per-scale accuracy of its greedy prediction."""
+    def loss(self, class_B: Tensor, inputs_BLd: Tensor, targets_BL: Tensor, *,
+             with_accuracy: bool = True) -> GeneratorLoss:
+        """The head's loss on all tokens and (with_accuracy) the per-scale accuracy of its greedy
+        prediction, which costs one more V-way pass of the head (skip it between log steps)."""
         if not isinstance(targets_BL, Tensor) or tuple(targets_BL.shape) != (class_B.shape[0], self.num_tokens):
             raise ValueError(f"targets_BL must have shape ({class_B.shape[0]}, {self.num_tokens})")
         hidden_BLC = self(class_B, inputs_BLd)
         hidden_NC, target_N = hidden_BLC.flatten(0, 1), targets_BL.flatten()
         loss = self.head.loss(hidden_NC, target_N)
+        if not with_accuracy:
+            return GeneratorLoss(loss, None)
         with torch.no_grad():
             correct_BL = (self.head.predict(hidden_NC) == target_N).view_as(targets_BL).float()
             accuracy_K = torch.stack([correct_BL[:, begin:end].mean() for begin, end in zip(self.begins, self.ends)])

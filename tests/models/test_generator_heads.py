@@ -87,6 +87,12 @@ def test_full_head_loss_is_fused_cross_entropy_with_default_z_loss() -> None:
                                           z_loss_weight=1e-4)
     torch.testing.assert_close(head.loss(hidden_ND, target_N), expected)
     assert torch.equal(head.predict(hidden_ND), head.logits(hidden_ND).argmax(dim=1))
+    eager = FullHead(8, 75, gradients_in_forward=True).double()
+    eager.load_state_dict(head.state_dict())
+    hidden_ND.requires_grad_(True)
+    loss_grad, = torch.autograd.grad(head.loss(hidden_ND, target_N), hidden_ND)
+    eager_grad, = torch.autograd.grad(eager.loss(hidden_ND, target_N), hidden_ND)
+    torch.testing.assert_close(eager_grad, loss_grad)
 
 
 def test_build_head_sizes_vocabulary_from_the_quantizer_and_rejects_mismatches() -> None:

@@ -66,6 +66,9 @@ def test_loss_trains_on_a_fixed_batch_and_reports_accuracy_per_scale() -> None:
     assert result.accuracy_K.shape == (3,) and ((0 <= result.accuracy_K) & (result.accuracy_K <= 1)).all()
     assert losses[-1] < 0.5 * losses[0]
     assert float(result.accuracy_K[0]) == 1.0  # scale 0 of three images: memorized
+    without_accuracy = model.loss(CLASSES, inputs_BLd, targets_BL, with_accuracy=False)
+    assert without_accuracy.accuracy_K is None
+    torch.testing.assert_close(without_accuracy.loss, model.loss(CLASSES, inputs_BLd, targets_BL).loss)
     with pytest.raises(ValueError):
         model.loss(CLASSES, inputs_BLd, targets_BL[:, :-1])
 
