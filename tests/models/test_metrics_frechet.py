@@ -90,8 +90,9 @@ def test_fixed_length_bits_per_pixel():
     # a 16x16 token map of a 256x256 image with the 196,560-word Λ24 codebook
     assert bits_per_pixel_fixed(196_560, 256, 256 * 256) == pytest.approx(256 * math.log2(196_560) / 65536)
     assert bits_per_pixel_fixed(2**18, 256, 65536) == pytest.approx(18 / 256)
+    assert bits_per_pixel_fixed(1, 256, 65536) == 0.0  # one code: nothing to store
     with pytest.raises(ValueError, match="codebook_size"):
-        bits_per_pixel_fixed(1, 256, 65536)
+        bits_per_pixel_fixed(0, 256, 65536)
     with pytest.raises(ValueError, match="positive"):
         bits_per_pixel_fixed(16, 0, 65536)
 
