@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "experiments.train_tokenizer",
     "experiments.eval_tokenizer",
     "experiments.ablation_report",
+    "experiments.reports.posthoc_geometry",
 )
 
 

@@ -1,0 +1,1 @@
+"""Report commands that analyse trained tokenizers (`slq posthoc-geometry`)."""
