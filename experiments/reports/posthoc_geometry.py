@@ -171,7 +171,8 @@ def _write(out: Path, document: dict, lpips_nets: tuple[str, ...]) -> None:
     colors = plt.get_cmap("tab10").colors
     for axis, (key, title) in zip(axes[0], panels, strict=True):
         for position, row in enumerate(rows):
-            axis.bar(position, row[key], color=colors[position % len(colors)], label=row["code"])
+            bars = axis.bar(position, row[key], color=colors[position % len(colors)], label=row["code"])
+            axis.bar_label(bars, fmt="%.3g", fontsize=8)
         axis.set_title(title)
         axis.set_xticks([])
     handles, legend_labels = axes[0][0].get_legend_handles_labels()
