@@ -1,1 +1,1 @@
-"""Report commands that analyse trained tokenizers (`slq posthoc-geometry`)."""
+"""Report commands: lattice and ablation tables, the post-hoc geometry ablation."""

@@ -52,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
     from torch.utils.data import DataLoader
     from tqdm import tqdm
 
-    from experiments.distributed import resolve_device
-    from experiments.eval_tokenizer import load_tokenizer
     from experiments.reports.latent_codes import LatentCode, parse_code_spec
-    from experiments.tokenizer_checkpoint import load_trainer_state, resolve_checkpoint
+    from experiments.tokenizer.evaluate import load_tokenizer
+    from experiments.training.checkpoints import load_trainer_state, resolve_checkpoint
+    from experiments.training.distributed import resolve_device
     from models.data import ImageFolderDataset, list_image_files
     from models.metrics.image_metrics import ImageMetrics
 

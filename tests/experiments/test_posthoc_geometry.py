@@ -13,8 +13,10 @@ import torch
 from PIL import Image
 
 import quantizers
-from experiments import cli, eval_tokenizer, train_tokenizer
+from experiments import cli
 from experiments.reports import posthoc_geometry
+from experiments.tokenizer import evaluate as eval_tokenizer
+from experiments.tokenizer import train as train_tokenizer
 from experiments.reports.latent_codes import LatentCode, orthogonal_projection, parse_code_spec
 from models.data import ImageFolderDataset
 
