@@ -36,7 +36,7 @@ def empirical_entropy_bits(indices: torch.Tensor, codebook_size: int | None = No
         )
     _, counts = torch.unique(flat, return_counts=True)
     probabilities = counts.double() / flat.numel()
-    return float(-(probabilities * probabilities.log2()).sum())
+    return abs(float((probabilities * probabilities.log2()).sum()))  # abs: one symbol gives 0.0, not -0.0
 
 
 def bits_per_pixel_entropy(indices: torch.Tensor, pixels: int, codebook_size: int | None = None) -> float:

@@ -101,7 +101,8 @@ def test_entropy_bits_per_pixel():
     indices = torch.tensor([[0, 1], [2, 3]]).repeat(4, 8)  # uniform over 4 symbols: 2 bits/token
     assert empirical_entropy_bits(indices) == pytest.approx(2.0)
     assert bits_per_pixel_entropy(indices, pixels=indices.numel() * 64) == pytest.approx(2.0 / 64)
-    assert empirical_entropy_bits(torch.full((10,), 7)) == 0.0
+    constant = empirical_entropy_bits(torch.full((10,), 7))
+    assert constant == 0.0 and math.copysign(1.0, constant) == 1.0  # 0.0, not -0.0
     skewed = torch.tensor([0, 0, 0, 1])
     expected = -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))
     assert empirical_entropy_bits(skewed) == pytest.approx(expected)
