@@ -24,6 +24,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
              "PSNR, SSIM, MS-SSIM, LPIPS and FD-VGG16 of reconstructions against references"),
     "ablation-report": ("experiments.reports.ablation_report",
                         "table, CSV/JSON and loss curves (PNG) from several tokenizer runs"),
+    "posthoc-geometry": ("experiments.reports.posthoc_geometry",
+                         "quantize a continuous tokenizer's latents post hoc with each code (geometry alone)"),
     "bench-lattices": ("experiments.bench.lattices", "time lattice enumeration, theta series and exact δ_min"),
     "bench-decoders": ("experiments.bench.decoders",
                        "time the E8 and Λ24 nearest-point decoders against numpy baselines"),

@@ -1,1 +1,1 @@
-"""reports"""
+"""Report commands: lattice and ablation tables, the post-hoc geometry ablation."""

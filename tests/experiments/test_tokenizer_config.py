@@ -90,6 +90,15 @@ def test_ablation_configs_differ_only_in_the_quantizer_and_run_directory() -> No
     assert load_config(CONFIGS / "ablation-vits-bsq.yaml").model.latent_dim == 18
 
 
+def test_continuous_config_is_the_leech24_ablation_without_quantization() -> None:
+    base = to_mapping(load_config(CONFIGS / "ablation-vits-leech24.yaml"))
+    continuous = load_config(CONFIGS / "fidelity-continuous.yaml")
+    assert [line for line in differences(base, to_mapping(continuous))
+            if not line.startswith(("model.quantizer", "train.run_dir"))] == []
+    assert continuous.model.quantizer == "identity" and continuous.model.quantizer_kwargs == {"dim": 24}
+    assert continuous.model.latent_norm == "l2" and continuous.model.latent_dim == 24
+
+
 def test_differences_lists_changed_nested_keys() -> None:
     changed = differences({"a": {"b": 1, "c": 2}}, {"a": {"b": 1, "c": 3}, "d": 4})
     assert changed == ["a.c: 2 != 3", "d: '<absent>' != 4"]
