@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     per_scale = {f"indices_{k}": torch.cat([batch[k] for batch in scales]).numpy() for k in range(len(scales[0]))}
-    np.savez(out / "samples.npz", images=images_N3HW.numpy(), labels=labels_N.numpy(), **per_scale)
+    np.savez_compressed(out / "samples.npz", images=images_N3HW.numpy(), labels=labels_N.numpy(), **per_scale)
     rows = [list(images_N3HW[labels_N == c][:10].float().div(255)) for c in args.classes]
     for c, row in zip(args.classes, rows, strict=True):
         save_image(image_grid([row], row_height=64, gap=2), out / f"class_{c}.png")

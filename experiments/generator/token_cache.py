@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         import numpy as np
 
         Path(args.reconstructions).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(args.reconstructions, images=torch.cat(reconstructions).numpy(), labels=dataset.labels_N.numpy())
+        np.savez_compressed(args.reconstructions, images=torch.cat(reconstructions).numpy(), labels=dataset.labels_N.numpy())
     tokens = sum(side * side for side in cache.scales)
     print(f"tokenize: {len(cache)} images x {tokens} tokens over scales {cache.scales} -> {args.out}", file=sys.stderr)
     return 0

@@ -101,8 +101,9 @@ class LossModule(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, class_B: torch.Tensor, inputs_BLd: torch.Tensor, targets_BL: torch.Tensor):
-        return self.model.loss(class_B, inputs_BLd, targets_BL)
+    def forward(self, class_B: torch.Tensor, inputs_BLd: torch.Tensor, targets_BL: torch.Tensor,
+                with_accuracy: bool = False):
+        return self.model.loss(class_B, inputs_BLd, targets_BL, with_accuracy=with_accuracy)
 
 
 class GeneratorTrainer(Trainer):
@@ -159,7 +160,8 @@ class GeneratorTrainer(Trainer):
         for optimizer in self.optimizers.values():
             optimizer.zero_grad(set_to_none=True)
         with self.autocast:
-            result = self.loss_module(self.labels_N[rows_B], inputs_BLd, targets_BL)
+            # per-scale accuracy costs another V-way pass (the factorized head scores all codewords): log steps only
+            result = self.loss_module(self.labels_N[rows_B], inputs_BLd, targets_BL, self.logs_due(step))
         result.loss.backward()
         clip = self.config.optim.grad_clip
         grad_norm = torch.nn.utils.clip_grad_norm_(self.generator.parameters(), clip if clip > 0 else math.inf)
@@ -170,7 +172,8 @@ class GeneratorTrainer(Trainer):
         self.ema.update(self.generator)
         logs = {"loss": result.loss.detach().float(), "grad_norm": grad_norm.detach(),
                 "lr": torch.tensor(lr, dtype=torch.float64)}
-        logs |= {f"accuracy_scale_{k}": accuracy for k, accuracy in enumerate(result.accuracy_K.float())}
+        if result.accuracy_K is not None:
+            logs |= {f"accuracy_scale_{k}": accuracy for k, accuracy in enumerate(result.accuracy_K.float())}
         return logs
 
     def throughput(self, steps: int, elapsed: float) -> dict[str, float]:

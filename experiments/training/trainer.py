@@ -71,7 +71,10 @@ class Trainer:
 
     # the task's part ----------------------------------------------------------------------------
     def train_step(self, step: int, batch: Any) -> dict[str, torch.Tensor]:
-        """One optimizer step at global step `step` (0-based); returns detached scalar logs incl. "loss"."""
+        """One optimizer step at global step `step` (0-based); returns detached scalar logs incl. "loss".
+
+        A step may leave out costly values (see `logs_due`); every key must appear in the step before a log.
+        """
         raise NotImplementedError
 
     def extra_state(self, step: int) -> dict[str, Any]:
@@ -134,6 +137,7 @@ class Trainer:
         self.log = MetricsLog(self.run_dir, self.start_step) if context.is_main else None
         progress = self._progress_bar()
         totals: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}
         last: dict[str, float] = {}
         window_start, window_steps, started = time.perf_counter(), 0, time.perf_counter()
         try:
@@ -142,14 +146,15 @@ class Trainer:
                     break
                 torch.manual_seed(step_seed(train.seed, step, context.rank))
                 logs = self.train_step(step, batch)
-                totals = {name: totals.get(name, 0.0) + value for name, value in logs.items()}
+                totals = {**totals, **{name: totals.get(name, 0.0) + value for name, value in logs.items()}}
+                counts = {**counts, **{name: counts.get(name, 0) + 1 for name in logs}}
                 window_steps += 1
                 done = step + 1
                 if progress is not None:
                     progress.update(1)
                 if done % train.log_every == 0 or done == end_step:
-                    last = self._log(progress, done, totals, window_steps, time.perf_counter() - window_start)
-                    totals, window_steps, window_start = {}, 0, time.perf_counter()
+                    last = self._log(progress, done, totals, counts, window_steps, time.perf_counter() - window_start)
+                    totals, counts, window_steps, window_start = {}, {}, 0, time.perf_counter()
                 if evaluate is not None and eval_every and (done % eval_every == 0 or done == train.steps):
                     result = evaluate(self, done)
                     if result and self.log is not None:
@@ -176,9 +181,10 @@ class Trainer:
         return tqdm(total=self.train_config.steps, initial=self.start_step, desc=self.name, unit="step",
                     dynamic_ncols=True)
 
-    def _log(self, progress: Any, step: int, totals: dict[str, torch.Tensor], steps: int,
+    def _log(self, progress: Any, step: int, totals: dict[str, torch.Tensor], counts: dict[str, int], steps: int,
              elapsed: float) -> dict[str, float]:
-        means = mean_over_ranks({name: value / steps for name, value in totals.items()}, self.context)
+        """Means over the window (a value that only some steps report, e.g. an accuracy, over those steps)."""
+        means = mean_over_ranks({name: value / counts[name] for name, value in totals.items()}, self.context)
         if not math.isfinite(means["loss"]):  # the same value on every rank, so all of them stop
             raise ValueError(f"the training loss became {means['loss']} in the {steps} steps up to step {step}; "
                              "lower the learning rate or raise the warm-up, and resume from the last checkpoint")
@@ -195,6 +201,10 @@ class Trainer:
             print(f"{self.name}: step {step}/{self.train_config.steps} loss {means['loss']:.4f} {fields}".rstrip(),
                   file=sys.stderr)
         return means
+
+    def logs_due(self, step: int) -> bool:
+        """Whether the step `step` (0-based) ends a log window: the place for costly diagnostics."""
+        return (step + 1) % self.train_config.log_every == 0 or step + 1 == self.train_config.steps
 
     def throughput(self, steps: int, elapsed: float) -> dict[str, float]:
         """Rates for the log (e.g. images_per_s), from the steps and seconds of one log window."""
