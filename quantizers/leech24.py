@@ -1,4 +1,8 @@
-"""`Leech24Quantizer` (Λ24-SQ): the 196,560 normalized Λ24 minimal vectors, shape subsets, file order, digit labels."""
+"""`Leech24Quantizer` (Λ24-SQ): the 196,560 normalized Λ24 minimal vectors, shape subsets, file order, digit labels.
+
+Λ24-SQ, spherical Leech quantization: arXiv 2512.14697;
+the lattice and its minimal vectors: Conway & Sloane, "Sphere Packings, Lattices and Groups", ch. 4 §11.
+"""
 from __future__ import annotations
 
 import importlib.util

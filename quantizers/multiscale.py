@@ -1,4 +1,9 @@
-"""`MultiScaleResidualQuantizer`: VAR/Infinity-style residual quantization over a schedule of scales."""
+"""`MultiScaleResidualQuantizer`: VAR/Infinity-style residual quantization over a schedule of scales.
+
+VAR: Tian et al., "Visual Autoregressive Modeling: Scalable Image Generation via Next-Scale
+Prediction" (arXiv 2404.02905), with its φ refiners; Infinity: Han et al., "Infinity: Scaling
+Bitwise AutoRegressive Modeling for High-Resolution Image Synthesis" (arXiv 2412.04431).
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
