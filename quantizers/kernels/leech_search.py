@@ -10,8 +10,9 @@ margin in float64; `leech_search_triton`), and a float64 brute force of B for th
 ties, exact ties, overflowing survivor lists; `leech_brute_force_triton`). No host
 synchronisation when check_finite=False (docs/search.md).
 
-This module is the one door to the search on torch: callers import the operator, the dispatch and
-the shared kernel types (`KernelConfig`, `TokenList`, `kernel_tables`, from `leech_tables`) from
+This module is the one door to the search on torch: it registers the operator
+`torch.ops.slq.leech_nearest_minimal` (CPU and CUDA kernels, fake kernel for torch.compile), and
+callers import the dispatch (`leech_nearest_minimal`, `search_checked_rows`) and the shared kernel types (`KernelConfig`, `TokenList`, `kernel_tables`, from `leech_tables`) from
 here; the Triton kernel modules import only `leech_tables` and `leech_triton_common`.
 """
 from __future__ import annotations
@@ -81,10 +82,7 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
     if backend == "numba":
         if flat_N24.device.type != "cpu":
             raise ValueError(f"the numba backend needs a CPU tensor, got device {flat_N24.device}")
-        from lattices.leech_search import nearest_minimal
-
-        wide = flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float()
-        indices_N = torch.from_numpy(nearest_minimal(wide.numpy()))
+        indices_N = _numba_search(flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float())
     elif flat_N24.is_cuda:
         indices_N = SEARCH_GRAPHS(flat_N24, config or DEFAULT_CONFIG)
     elif flat_N24.device.type == "cpu" and os.environ.get("TRITON_INTERPRET") == "1":
@@ -97,9 +95,20 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
 def search_checked_rows(flat_N24: Tensor) -> Tensor:
     """`leech_nearest_minimal` for rows its caller has already checked: a contiguous float32
-    (N, 24) CUDA tensor, default configuration, no argument checks (the quantizer's hot path,
-    where those checks and the wrapper cost as much host time as the graph replay itself)."""
-    return SEARCH_GRAPHS(flat_N24, DEFAULT_CONFIG)
+    (N, 24) tensor, default configuration, no argument checks (the quantizer's hot path, where
+    those checks and the wrapper cost as much host time as the graph replay itself). CUDA: the
+    Triton stages; CPU: the numba search (which still raises ValueError on non-finite rows)."""
+    if flat_N24.is_cuda:
+        return SEARCH_GRAPHS(flat_N24, DEFAULT_CONFIG)
+    return _numba_search(flat_N24)
+
+
+def _numba_search(flat_N24: Tensor) -> Tensor:
+    """`lattices.leech_search.nearest_minimal` (numba: imported and compiled on first use) of a CPU
+    float32/float64 (N, 24) tensor."""
+    from lattices.leech_search import nearest_minimal
+
+    return torch.from_numpy(nearest_minimal(flat_N24.numpy()))
 
 
 def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
@@ -159,3 +168,21 @@ def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
         brute_force(flat_N24, out_N=indices_N, tokens=lists[-1], keys_N=zeroed_S[:n_tokens])
 
     return [partial(stage, k) for k in range(len(kernels))] + [last]
+
+
+def _leech_nearest_minimal_cuda(u_N24: Tensor) -> Tensor:
+    # No host synchronisation for a finiteness check: the quantizer base checks when check_finite.
+    return leech_nearest_minimal(u_N24, check_finite=False)
+
+
+def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
+    return u_N24.new_empty((u_N24.shape[0],), dtype=torch.int64)
+
+
+# The search as one torch operator (numba on CPU, Triton on CUDA) with a fake kernel, so that
+# torch.compile traces around it: torch.ops.slq.leech_nearest_minimal(u), u a float32 (N, 24) tensor.
+_LIBRARY = torch.library.Library("slq", "FRAGMENT")
+_LIBRARY.define("leech_nearest_minimal(Tensor u) -> Tensor")
+_LIBRARY.impl("leech_nearest_minimal", _numba_search, "CPU")
+_LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cuda, "CUDA")
+torch.library.register_fake("slq::leech_nearest_minimal", _leech_nearest_minimal_fake, lib=_LIBRARY)
