@@ -25,22 +25,10 @@ import triton
 import triton.language as tl
 
 from quantizers.kernels.leech_tables import KernelConfig, KernelTables, TokenList
-from quantizers.kernels.leech_triton_common import (
-    MARGIN_FLOAT32,
-    append_tokens,
-    block_tokens,
-    list_pointers,
-    listed_count,
-    load_tokens,
-    merge,
-    moved_codeword_bound,
-    pair_group,
-    power_of_two_factors,
-    run_arguments,
-    solve_codeword,
-    solve_octad,
-    widen,
-)
+from quantizers.kernels.leech_triton_common import (MARGIN_FLOAT32, append_tokens, block_tokens, list_pointers,
+                                                    listed_count, load_tokens, merge, moved_codeword_bound, pair_group,
+                                                    power_of_two_factors, run_arguments, solve_codeword, solve_octad,
+                                                    widen)
 
 _DIM = tl.constexpr(24)
 _HALF_CODEWORDS = tl.constexpr(2048)
