@@ -100,9 +100,9 @@ class Leech24Quantizer(SphericalCodeQuantizer):
     def _nearest(self, u_M24: Tensor) -> Tensor:
         """Canonical-order position of the nearest codeword; ties to the lowest position.
 
-        Full code: the exact Golay-structured search, numba on CPU (`lattices.leech_search`) and
-        Triton on CUDA (`quantizers.kernels.leech_search`), with float64 scores of the fp32 unit
-        vectors; it raises ValueError on non-finite rows. Shape subsets (or CUDA without Triton):
+        Full code: the exact Golay-structured search through its door `quantizers.kernels.leech_search`
+        (numba on CPU, Triton on CUDA), with float64 scores of the fp32 unit vectors; the CPU search
+        raises ValueError on non-finite rows. Shape subsets (or CUDA without Triton):
         the exact tiled search over the (subset) codebook. The rows come from this class (fp32
         (M, 24), finite-checked by the base class when `check_finite`), so the CUDA search is
         called without its argument checks.

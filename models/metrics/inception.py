@@ -1,4 +1,4 @@
-"""The FID variant of InceptionV3 (TF 2015-12-05 graph), built from pytorch-fid's blocks and loaded only from a user weights file.
+"""The FID InceptionV3 (TF 2015-12-05 graph) from pytorch-fid's blocks, loaded only from a user weights file.
 
 InceptionV3: Szegedy et al., "Rethinking the Inception Architecture for Computer Vision" (arXiv
 1512.00567); FID: Heusel et al. (arXiv 1706.08500). The layout is pytorch-fid's `fid_inception_v3`:

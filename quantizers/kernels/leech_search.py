@@ -12,8 +12,9 @@ synchronisation when check_finite=False (docs/search.md).
 
 This module is the one door to the search on torch: it registers the operator
 `torch.ops.slq.leech_nearest_minimal` (CPU and CUDA kernels, fake kernel for torch.compile), and
-callers import the dispatch (`leech_nearest_minimal`, `search_checked_rows`) and the shared kernel types (`KernelConfig`, `TokenList`, `kernel_tables`, from `leech_tables`) from
-here; the Triton kernel modules import only `leech_tables` and `leech_triton_common`.
+callers import the dispatch (`leech_nearest_minimal`, `search_checked_rows`) and the shared kernel
+types (`KernelConfig`, `TokenList`, `kernel_tables`, defined in `leech_tables`) from here; the
+Triton kernel modules import only `leech_tables` and `leech_triton_common`, never this module.
 """
 from __future__ import annotations
 

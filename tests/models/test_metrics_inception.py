@@ -1,4 +1,4 @@
-"""FID InceptionV3: pytorch-fid's network and TF-graph block layout, and loading user weights (random weights in a temp file)."""
+"""FID InceptionV3: equal to pytorch-fid's network, TF-graph pool branches, user weights (random, in a temp file)."""
 import pytest
 import torch
 from pytorch_fid import inception as fid_inception
