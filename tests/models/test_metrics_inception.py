@@ -80,7 +80,7 @@ def test_missing_and_wrong_weights_files_get_clear_errors(tmp_path):
         load_fid_inception(garbage)
     wrong = tmp_path / "vgg.pth"
     torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, wrong)
-    with pytest.raises(ValueError, match="does not fit the network"):
+    with pytest.raises(ValueError, match="does not fit the model"):
         load_fid_inception(wrong)
     nested = tmp_path / "nested.pth"
     torch.save({"state_dict": {"a": torch.zeros(1)}}, nested)
