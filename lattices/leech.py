@@ -180,11 +180,3 @@ def nearest_point(x: np.ndarray) -> np.ndarray:
     from lattices.leech_decoder import nearest_point as decode
 
     return decode(x)
-
-
-def nearest_minimal(z: np.ndarray) -> np.ndarray:
-    """Canonical indices of the minimal vectors with the largest inner product with float (..., 24)
-    vectors, exact, ties -> lowest index: `lattices.leech_search.nearest_minimal`."""
-    from lattices.leech_search import nearest_minimal as search
-
-    return search(z)

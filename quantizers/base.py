@@ -12,19 +12,42 @@ from torch.autograd.function import once_differentiable
 INT64_LIMIT = 2**63
 
 
-class QuantizerOutput(NamedTuple):
-    """Result of a quantizer forward pass.
+class _QuantizedIndicesLoss(NamedTuple):
+    quantized: Tensor
+    indices: Tensor
+    loss: Tensor
+
+
+class QuantizerOutput(_QuantizedIndicesLoss):
+    """Result of a quantizer forward pass: a named triple with `stats` as an attribute, so that both
+    `out.quantized, out.indices, out.loss, out.stats` and vector-quantize-pytorch's habit
+    `quantized, indices, loss = quantizer(z)` work.
 
     quantized: z's shape and dtype, forward value = codeword, straight-through gradient to z.
     indices: int64, z's shape without the channel axis.
     loss: scalar tensor (zero when the method has none).
-    stats: detached scalar tensors for logging.
+    stats: detached scalar tensors for logging (not part of the tuple; {} when rebuilt from the
+    three fields alone, as torch's pytree utilities do).
     """
 
-    quantized: Tensor
-    indices: Tensor
-    loss: Tensor
     stats: dict[str, Tensor]
+
+    def __new__(cls, quantized: Tensor, indices: Tensor, loss: Tensor, stats: dict[str, Tensor] | None = None):
+        output = super().__new__(cls, quantized, indices, loss)
+        output.stats = {} if stats is None else stats
+        return output
+
+    @classmethod
+    def _make(cls, fields):
+        return cls(*fields)
+
+    def _replace(self, **changes):
+        stats = changes.pop("stats", self.stats)
+        return type(self)(*_QuantizedIndicesLoss._replace(self, **changes), stats)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(quantized={self.quantized!r}, indices={self.indices!r}, loss={self.loss!r}, "
+                f"stats={self.stats!r})")
 
 
 def straight_through(value: Tensor, source: Tensor) -> Tensor:

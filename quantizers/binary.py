@@ -1,4 +1,9 @@
-"""Sign quantizers: BSQ (binary spherical, codes {±1}^d/√d on the sphere) and LFQ (lookup-free, codes {±1}^d)."""
+"""Sign quantizers: BSQ (binary spherical, codes {±1}^d/√d on the sphere) and LFQ (lookup-free, codes {±1}^d).
+
+BSQ: Zhao, Xiong & Krähenbühl, "Image and Video Tokenization with Binary Spherical Quantization"
+(arXiv 2406.07548). LFQ: Yu et al., "Language Model Beats Diffusion — Tokenizer is Key to Visual
+Generation" (MAGVIT-v2, arXiv 2310.05737).
+"""
 from __future__ import annotations
 
 import math

@@ -1,29 +1,29 @@
-"""`MultiScaleResidualQuantizer`: VAR/Infinity-style residual quantization over a schedule of scales."""
+"""`MultiScaleResidualQuantizer`: VAR/Infinity-style residual quantization over a schedule of scales.
+
+VAR: Tian et al., "Visual Autoregressive Modeling: Scalable Image Generation via Next-Scale
+Prediction" (arXiv 2404.02905), with its φ refiners; Infinity: Han et al., "Infinity: Scaling
+Bitwise AutoRegressive Modeling for High-Resolution Image Synthesis" (arXiv 2412.04431).
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from quantizers.base import Quantizer, require_finite, straight_through
+from quantizers.base import Quantizer, QuantizerOutput, require_finite, straight_through
 
 DEFAULT_SCALES = (1, 2, 3, 4, 5, 6, 8, 10, 13, 16)
 PHI_MODES = ("none", "shared", "partial", "unshared")
 UPSAMPLE_MODES = ("bicubic", "bilinear")
 
 
-class MultiScaleOutput(NamedTuple):
-    """quantized: f's shape and dtype (straight-through); indices: one (B, h_k, w_k) int64 map per
-    scale; loss: scalar; stats: detached scalars."""
-
-    quantized: Tensor
-    indices: list[Tensor]
-    loss: Tensor
-    stats: dict[str, Tensor]
+class MultiScaleOutput(QuantizerOutput):
+    """`QuantizerOutput` of the multi-scale quantizer: quantized: f's shape and dtype (straight-through);
+    indices: a list of one (B, h_k, w_k) int64 map per scale; loss: scalar; stats (attribute): detached
+    scalars. Unpacks as `quantized, indices, loss = msrq(f)`."""
 
 
 class PhiRefiner(nn.Conv2d):

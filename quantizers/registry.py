@@ -1,4 +1,4 @@
-"""`build(name, **options)`: construct any quantizer of the package by name."""
+"""`build(name, **options)`: construct any quantizer of the package by name (each cited in its own module)."""
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,10 @@
-"""`SphericalCodeQuantizer`: nearest codeword of a fixed spherical code (optionally a product over channel groups)."""
+"""`SphericalCodeQuantizer`: nearest codeword of a fixed spherical code (optionally a product over channel groups).
+
+The codes and their sources are in `lattices.spherical`: E8 shells (Conway & Sloane, "Sphere
+Packings, Lattices and Groups", ch. 4 §8), the generalized spherical Fibonacci code (González 2010,
+Math. Geosci. 42; Keinert et al. 2015, ACM TOG 34(6); Roberts' R_d sequence, 2018) and random
+codes of normalized Gaussian vectors, the frozen codebook of BEST-RQ (Chiu et al., arXiv 2202.01855).
+"""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,9 @@
-"""`VectorQuantizer`: learned codebook (EMA or gradient), exact tiled L2 search, dead-code restart, DDP-aware."""
+"""`VectorQuantizer`: learned codebook (EMA or gradient), exact tiled L2 search, dead-code restart, DDP-aware.
+
+VQ-VAE with the EMA codebook update of its appendix: van den Oord, Vinyals & Kavukcuoglu, "Neural
+Discrete Representation Learning" (arXiv 1711.00937); restarts of dead codes at batch inputs as in
+Jukebox (Dhariwal et al., arXiv 2005.00341).
+"""
 from __future__ import annotations
 
 import torch
