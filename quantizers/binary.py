@@ -8,10 +8,13 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from quantizers.base import (
+    FLOAT32_MAX,
     MixedRadix,
     Quantizer,
+    finite_option,
     normalize_rows,
     require_codes_match,
+    squared_error_limit,
     straight_through,
     zero_loss,
 )
@@ -60,11 +63,22 @@ class SignQuantizer(Quantizer):
         super().__init__(check_sign_dim(dim), 2**dim, channel_first=channel_first, check_finite=check_finite)
         self.normalize = normalize
         self.scale = float(scale)
-        self.inverse_temperature = float(inverse_temperature)
-        self.entropy_weight = float(entropy_weight)
-        self.entropy_gamma = float(entropy_gamma)
-        self.commitment_weight = float(commitment_weight)
+        self.inverse_temperature = finite_option(inverse_temperature, "inverse_temperature")
+        self.entropy_weight = finite_option(entropy_weight, "entropy_weight")
+        self.entropy_gamma = finite_option(entropy_gamma, "entropy_gamma")
+        self.commitment_weight = finite_option(commitment_weight, "commitment_weight")
         self.bits_radix = MixedRadix([2] * dim)
+
+    def _input_limit(self, numel: int) -> float:
+        """LFQ: the squared errors (z − code)² and the entropy logits 2·β·scale·z grow with |z|;
+        BSQ's unit rows keep every term bounded."""
+        if self.normalize:
+            return math.inf
+        limit = squared_error_limit(numel, self.commitment_weight) - self.scale
+        logit_factor = 2.0 * abs(self.inverse_temperature) * self.scale
+        if self.entropy_weight and logit_factor:
+            limit = min(limit, FLOAT32_MAX / (4.0 * logit_factor))
+        return limit
 
     def _codes_of_bits(self, bits_Nd: Tensor) -> Tensor:
         return torch.where(bits_Nd, self.scale, -self.scale).float()
