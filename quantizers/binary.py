@@ -13,10 +13,13 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from quantizers.base import (
+    FLOAT32_MAX,
     MixedRadix,
     Quantizer,
+    finite_option,
     normalize_rows,
     require_codes_match,
+    squared_error_limit,
     straight_through,
     zero_loss,
 )
@@ -83,22 +86,35 @@ class SignQuantizer(Quantizer):
                 or not 1 <= entropy_group_size <= MAX_ENTROPY_GROUP_SIZE or dim % entropy_group_size):
             raise ValueError(f"entropy_group_size must be an integer in [1, {MAX_ENTROPY_GROUP_SIZE}] that "
                              f"divides dim={dim}, got {entropy_group_size!r}")
-        for name, value in (("inverse_temperature", inverse_temperature), ("entropy_weight", entropy_weight),
-                            ("entropy_gamma", entropy_gamma), ("commitment_weight", commitment_weight)):
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
+        options = {name: finite_option(value, name) for name, value in (
+            ("inverse_temperature", inverse_temperature), ("entropy_weight", entropy_weight),
+            ("entropy_gamma", entropy_gamma), ("commitment_weight", commitment_weight))}
+        negative = [f"{name}={value}" for name, value in options.items() if value < 0]
+        if negative:
+            raise ValueError(f"{', '.join(negative)}: these options must be non-negative")
         self.normalize = normalize
         self.scale = float(scale)
-        self.inverse_temperature = float(inverse_temperature)
-        self.entropy_weight = float(entropy_weight)
-        self.entropy_gamma = float(entropy_gamma)
+        self.inverse_temperature = options["inverse_temperature"]
+        self.entropy_weight = options["entropy_weight"]
+        self.entropy_gamma = options["entropy_gamma"]
+        self.commitment_weight = options["commitment_weight"]
         self.entropy_group_size = entropy_group_size
-        self.commitment_weight = float(commitment_weight)
         self.bits_radix = MixedRadix([2] * dim)
         self.register_buffer("signs_gK", sign_patterns(entropy_group_size), persistent=False)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, entropy_group_size={self.entropy_group_size}"
+
+    def _input_limit(self, numel: int) -> float:
+        """LFQ: the squared errors (z − code)² and the entropy logits 2·β·scale·z grow with |z|;
+        BSQ's unit rows keep every term bounded."""
+        if self.normalize:
+            return math.inf
+        limit = squared_error_limit(numel, self.commitment_weight) - self.scale
+        logit_factor = 2.0 * abs(self.inverse_temperature) * self.scale
+        if self.entropy_weight and logit_factor:
+            limit = min(limit, FLOAT32_MAX / (4.0 * logit_factor))
+        return limit
 
     def _codes_of_bits(self, bits_Nd: Tensor) -> Tensor:
         return torch.where(bits_Nd, self.scale, -self.scale).float()

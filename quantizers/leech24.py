@@ -16,7 +16,7 @@ from torch import Tensor
 from lattices import golay, leech
 from lattices.codebook import Codebook
 from lattices.codebook_io import match_leech_file
-from quantizers.base import require_codes_match, require_integer
+from quantizers.base import finite_option, require_codes_match, require_integer
 from quantizers.kernels.leech_search import search_checked_rows
 from quantizers.search import argmax_score
 from quantizers.spherical import SphericalCodeQuantizer
@@ -56,6 +56,7 @@ class Leech24Quantizer(SphericalCodeQuantizer):
                  codebook_file: str | Path | None = None, commitment_weight: float = 0.0,
                  channel_first: bool = False, check_finite: bool = True) -> None:
         shapes = _check_shapes(shapes)
+        commitment_weight = finite_option(commitment_weight, "commitment_weight")  # before the build
         if codebook_file is not None and shapes != leech.SHAPE_NAMES:
             raise ValueError("codebook_file gives an order of the full code; it cannot be combined "
                              f"with shapes={shapes}")

@@ -17,6 +17,7 @@ from lattices.codebook import Codebook
 from quantizers.base import (
     MixedRadix,
     Quantizer,
+    finite_option,
     normalize_rows,
     require_codes_match,
     straight_through,
@@ -55,7 +56,7 @@ class SphericalCodeQuantizer(Quantizer):
         self.group_dim = codebook.dim
         self.group_size = codebook.size
         self.group_scale = 1.0 / math.sqrt(groups)
-        self.commitment_weight = float(commitment_weight)
+        self.commitment_weight = finite_option(commitment_weight, "commitment_weight")
         self.group_radix = MixedRadix([codebook.size] * groups)
         self.register_buffer("codebook", torch.tensor(codebook.vectors, dtype=torch.float32), persistent=False)
 
