@@ -11,13 +11,17 @@ TOK_STEPS=${TOK_STEPS:-3000}
 GEN_STEPS=${GEN_STEPS:-3000}
 GEN_STOP=${GEN_STOP:-$GEN_STEPS}
 GENERATORS="leech24-full leech24-factorized bsq18-bits"
+# wall-clock caps (s) so that every call ends inside the device limit with its results archived; a run
+# stopped by a cap continues from its last checkpoint in the next call
+TOK_LIMIT=${TOK_LIMIT:-300}
+GEN_LIMIT=${GEN_LIMIT:-300}
 # $OUT takes at most 8 files back: results gather in $RES and leave as a few archives at the end
 RES=/tmp/results-$PHASE; rm -rf "$RES"; mkdir -p runs "$RES"
 log() { echo "[$(date +%T)] $*"; }
 
 if [ "$PHASE" = train ]; then
   for q in leech24 bsq18; do
-    slq train-tokenizer --config configs/fmnist-tokenizer-$q.yaml --set data.train_dir="$FM" \
+    timeout $TOK_LIMIT python3 -m experiments.cli train-tokenizer --config configs/fmnist-tokenizer-$q.yaml --set data.train_dir="$FM" \
       --set train.steps=$TOK_STEPS --set train.progress_bar=false --resume auto > "$RES/tokenizer-$q.log" 2>&1 &
   done
   wait; log "tokenizers done"; tail -n 3 "$RES"/tokenizer-*.log
@@ -33,7 +37,7 @@ fi
 
 if [ "$PHASE" = train ] || [ "$PHASE" = more ]; then
   for g in $GENERATORS; do
-    slq train-generator --config configs/fmnist-generator-$g.yaml --set train.steps=$GEN_STEPS \
+    timeout $GEN_LIMIT python3 -m experiments.cli train-generator --config configs/fmnist-generator-$g.yaml --set train.steps=$GEN_STEPS \
       --set train.progress_bar=false --set train.checkpoint_every=500 --resume auto --stop-at $GEN_STOP \
       > "$RES/generator-$g.log" 2>&1 &
   done
