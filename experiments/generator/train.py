@@ -118,8 +118,8 @@ class GeneratorTrainer(Trainer):
         self.config, self.cache = config, cache
         device = context.device
         torch.manual_seed(config.train.seed)  # identical initial weights on every rank
-        self.quantizer = quantizer.to(device)
         self.generator = build_generator(config, quantizer).to(device)
+        self.quantizer = quantizer.to(device)
         # the token cache lives on the device: a step gathers its rows without any host work
         self.scales_N = [index_map.to(device) for index_map in cache.scales_N]
         self.labels_N = cache.labels_N.to(device)

@@ -103,7 +103,7 @@ class FactorizedLeechHead(nn.Module):
         self.dim = quantizer.dim
         self.memory_budget_bytes = memory_budget_bytes
         self.proj = nn.Linear(width, self.dim * NUM_DIGIT_LABELS)
-        digits_V24 = quantizer.indices_to_digits(torch.arange(self.vocab_size))
+        digits_V24 = quantizer.indices_to_digits(torch.arange(self.vocab_size)).cpu()
         self.register_buffer("digits_V24", digits_V24, persistent=False)
         # row 9·i + digit of the (24·9, N) table of logits, for every codeword and coordinate i
         self.register_buffer("table_rows_V24", digits_V24 + NUM_DIGIT_LABELS * torch.arange(self.dim),

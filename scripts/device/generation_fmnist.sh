@@ -10,7 +10,7 @@ FM="$SLQ_DATA/fashion-mnist"
 TOK_STEPS=${TOK_STEPS:-3000}
 GEN_STEPS=${GEN_STEPS:-3000}
 GEN_STOP=${GEN_STOP:-$GEN_STEPS}
-GENERATORS="leech24-full leech24-factorized bsq18-bits"
+GENERATORS=${GENERATORS:-"leech24-full leech24-factorized bsq18-bits"}
 # wall-clock caps (s) so that every call ends inside the device limit with its results archived; a run
 # stopped by a cap continues from its last checkpoint in the next call
 TOK_LIMIT=${TOK_LIMIT:-300}
@@ -19,7 +19,7 @@ GEN_LIMIT=${GEN_LIMIT:-300}
 RES=/tmp/results-$PHASE; rm -rf "$RES"; mkdir -p runs "$RES"
 log() { echo "[$(date +%T)] $*"; }
 
-if [ "$PHASE" = train ]; then
+if [ "$PHASE" = train ] || [ "$PHASE" = all ]; then
   for q in leech24 bsq18; do
     timeout $TOK_LIMIT python3 -m experiments.cli train-tokenizer --config configs/fmnist-tokenizer-$q.yaml --set data.train_dir="$FM" \
       --set train.steps=$TOK_STEPS --set train.progress_bar=false --resume auto > "$RES/tokenizer-$q.log" 2>&1 &
@@ -30,12 +30,16 @@ if [ "$PHASE" = train ]; then
     slq tokenize runs/fmnist-tokenizer-$q --data "$FM" --split train --out runs/fmnist-tokens-$q-train.safetensors \
       --device cuda > "$RES/tokenize-$q.log" 2>&1 &
     slq tokenize runs/fmnist-tokenizer-$q --data "$FM" --split test --out runs/fmnist-tokens-$q-test.safetensors \
-      --reconstructions "$OUT/recon-$q-test.npz" --device cuda >> "$RES/tokenize-$q.log" 2>&1 &
+      --reconstructions runs/recon-$q-test.npz --device cuda >> "$RES/tokenize-$q.log" 2>&1 &
   done
   wait; log "tokenized"; tail -n 1 "$RES"/tokenize-*.log
+  for q in leech24 bsq18; do  # grey (N, 32, 32): what the evaluator reads, a few MB
+    python3 -c "import numpy as np, sys; z=np.load(sys.argv[1]); np.savez_compressed(sys.argv[2], images=z['images'].mean(1).round().astype(np.uint8), labels=z['labels'])" \
+      runs/recon-$q-test.npz "$OUT/recon-$q-test-grey.npz"
+  done
 fi
 
-if [ "$PHASE" = train ] || [ "$PHASE" = more ]; then
+if [ "$PHASE" = train ] || [ "$PHASE" = more ] || [ "$PHASE" = all ]; then
   for g in $GENERATORS; do
     timeout $GEN_LIMIT python3 -m experiments.cli train-generator --config configs/fmnist-generator-$g.yaml --set train.steps=$GEN_STEPS \
       --set train.progress_bar=false --set train.checkpoint_every=500 --resume auto --stop-at $GEN_STOP \
@@ -45,10 +49,10 @@ if [ "$PHASE" = train ] || [ "$PHASE" = more ]; then
   for g in $GENERATORS; do tail -n 2 "$RES/generator-$g.log"; cp runs/fmnist-generator-$g/train.csv "$RES/generator-$g-train.csv"; done
 fi
 
-if [ "$PHASE" = sample ]; then
+if [ "$PHASE" = sample ] || [ "$PHASE" = all ]; then
   for g in $GENERATORS; do
     for cfg in ${CFGS:-1 1.5 2 3 4}; do
-      slq sample runs/fmnist-generator-$g --per-class ${PER_CLASS:-1000} --cfg $cfg --seed 0 --batch-size 2000 \
+      timeout ${SAMPLE_LIMIT:-120} python3 -m experiments.cli sample runs/fmnist-generator-$g --per-class ${PER_CLASS:-1000} --cfg $cfg --seed 0 --batch-size 2000 \
         --device cuda --out runs/samples/$g-cfg$cfg > "$RES/sample-$g-cfg$cfg.log" 2>&1 || tail -n 5 "$RES/sample-$g-cfg$cfg.log"
       # grey (N, 32, 32) uint8 and labels: what the evaluator reads, a few MB compressed
       python3 -c "import numpy as np, sys; z=np.load(sys.argv[1]); np.savez_compressed(sys.argv[2], images=z['images'].mean(1).round().astype(np.uint8), labels=z['labels'])" \
