@@ -50,17 +50,21 @@ if [ "$PHASE" = train ] || [ "$PHASE" = more ] || [ "$PHASE" = all ]; then
 fi
 
 if [ "$PHASE" = sample ] || [ "$PHASE" = all ]; then
-  for g in $GENERATORS; do
+  sample_generator() {
+    local g=$1
     for cfg in ${CFGS:-1 1.5 2 3 4}; do
-      timeout ${SAMPLE_LIMIT:-120} python3 -m experiments.cli sample runs/fmnist-generator-$g --per-class ${PER_CLASS:-1000} --cfg $cfg --seed 0 --batch-size 2000 \
-        --device cuda --out runs/samples/$g-cfg$cfg > "$RES/sample-$g-cfg$cfg.log" 2>&1 || tail -n 5 "$RES/sample-$g-cfg$cfg.log"
+      timeout ${SAMPLE_LIMIT:-120} python3 -m experiments.cli sample runs/fmnist-generator-$g --per-class ${PER_CLASS:-1000} \
+        --cfg $cfg --seed 0 --batch-size 2000 --device cuda --out runs/samples/$g-cfg$cfg > "$RES/sample-$g-cfg$cfg.log" 2>&1 \
+        || { tail -n 5 "$RES/sample-$g-cfg$cfg.log"; continue; }
       # grey (N, 32, 32) uint8 and labels: what the evaluator reads, a few MB compressed
       python3 -c "import numpy as np, sys; z=np.load(sys.argv[1]); np.savez_compressed(sys.argv[2], images=z['images'].mean(1).round().astype(np.uint8), labels=z['labels'])" \
         runs/samples/$g-cfg$cfg/samples.npz "$RES/samples-$g-cfg$cfg.npz"
       cp runs/samples/$g-cfg$cfg/sampling.json "$RES/sampling-$g-cfg$cfg.json"
+      cp runs/samples/$g-cfg$cfg/grid.png "$RES/grid-$g-cfg$cfg.png"
     done
-    cp runs/samples/$g-cfg${GRID_CFG:-2}/grid.png "$RES/grid-$g.png" 2>/dev/null
-  done
+  }
+  for g in $GENERATORS; do sample_generator $g & done
+  wait
   log "sampled"
 fi
 tar czf "$OUT/logs-$PHASE.tgz" -C "$RES" --exclude='samples-*' --exclude='grid-*' .
