@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from experiments.bench_results import command_line, local_timestamp, machine, report
+from experiments.bench.common import command_line, local_timestamp, machine, report
 
 FIELDS = ("measurement", "variant", "device", "dtype", "batch", "tokens_per_image", "vocab", "seconds",
           "peak_extra_bytes", "images_per_second", "ratio_to_baseline", "note")
