@@ -1,0 +1,1 @@
+"""Building blocks of the report subcommands (rows and plots of `slq lattice-report`)."""
