@@ -29,6 +29,16 @@ def _family_legend(axes, families):
                        title_fontsize=8, bbox_to_anchor=(1.01, 1.0))
 
 
+def _finish(plt, figure, axes, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3, which="both")
+    figure.tight_layout()
+    figure.savefig(path, dpi=130)
+    plt.close(figure)
+
+
 def plot_delta_min_vs_bits(rows: list[dict], path: Path) -> None:
     """δ_min against bits per token: one coloured mark per code (legend, no labels on the axes),
     marker shape by family (second legend)."""
@@ -44,13 +54,9 @@ def plot_delta_min_vs_bits(rows: list[dict], path: Path) -> None:
     axes.add_artist(family_legend)
     axes.legend(title="code", loc="lower left", fontsize=7, title_fontsize=8, ncol=1,
                 bbox_to_anchor=(1.01, 0.0))
-    axes.set_xlabel("bits per token (log₂ N)")
-    axes.set_ylabel("δ_min (minimum distance on the unit sphere)")
-    axes.set_title("Spherical codes: minimum distance against rate")
-    axes.grid(True, alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=130)
-    plt.close(figure)
+    _finish(plt, figure, axes, path, "bits per token (log₂ N)",
+            "δ_min (minimum distance on the unit sphere)",
+            "Spherical codes: minimum distance against rate")
 
 
 def bound_curves() -> dict[int, list[tuple[float, float]]]:
@@ -97,13 +103,8 @@ def plot_delta_min_vs_bits_per_dim(rows: list[dict], curves: dict, path: Path) -
     axes.legend(loc="lower left", fontsize=6, ncol=1, bbox_to_anchor=(1.01, 0.0),
                 title="curves and codes (grey bar: gap to the best LP/Levenshtein bound)",
                 title_fontsize=7)
-    axes.set_xlabel("bits per dimension (log₂ N / d)")
-    axes.set_ylabel("δ_min")
-    axes.set_title("Minimum distance against rate, with upper bounds")
-    axes.grid(True, alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=130)
-    plt.close(figure)
+    _finish(plt, figure, axes, path, "bits per dimension (log₂ N / d)", "δ_min",
+            "Minimum distance against rate, with upper bounds")
 
 
 def plot_error_vs_bits_per_dim(rows: list[dict], path: Path) -> None:
@@ -117,12 +118,8 @@ def plot_error_vs_bits_per_dim(rows: list[dict], path: Path) -> None:
                          key=lambda row: row["bits_per_dim"])
         axes.plot([row["bits_per_dim"] for row in members], [row["mse"] for row in members],
                   marker=MARKERS[family], label=family)
-    axes.set_xlabel("bits per dimension (log₂ N / d)")
-    axes.set_ylabel("mean ‖u − c(u)‖² over uniform directions u")
-    axes.set_title("Quantization error of uniformly random directions")
     axes.set_yscale("log")
-    axes.grid(True, alpha=0.3, which="both")
     axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=130)
-    plt.close(figure)
+    _finish(plt, figure, axes, path, "bits per dimension (log₂ N / d)",
+            "mean ‖u − c(u)‖² over uniform directions u",
+            "Quantization error of uniformly random directions")

@@ -15,6 +15,8 @@ import math
 import numba
 import numpy as np
 
+from lattices.integer_lattice import check_integer_gram
+
 PRUNING_SLACK = 1e-7  # relative slack of the float bound; leaves are filtered by exact norms
 
 
@@ -68,13 +70,7 @@ def _count_norms(gram, q, bound):  # pragma: no cover - compiled by numba
 def norm_counts(gram: np.ndarray, max_norm: int) -> list[int]:
     """How many lattice vectors have norm 0, 1, ..., max_norm, for the lattice with positive definite
     integer Gram matrix `gram` (Fincke–Pohst, exact counts)."""
-    array = np.asarray(gram)
-    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
-        raise ValueError(f"gram must be a non-empty square matrix, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"gram must be an integer matrix, got dtype {array.dtype}")
-    if not np.array_equal(array, array.T):
-        raise ValueError("gram must be symmetric")
+    array = check_integer_gram(gram)
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, np.integer)):
         raise TypeError(f"max_norm must be an int, got {type(max_norm).__name__}")
     if max_norm < 0:
