@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 
 D24 = 24
 LEECH_SHELLS12_SIZE = 196_560 + 16_773_120
@@ -100,7 +101,7 @@ def _code_and_statistics(spec: CodeSpec, row: dict):
         code = GridCode(spec.levels, spec.dim)
         if spec.levels == 2:  # BSQ: closest pairs differ in one sign, cosine (d − 2)/d
             row.update(delta_min=math.sqrt(8 / spec.dim), max_cosine=(spec.dim - 2) / spec.dim,
-                       exact_max_cosine=f"{spec.dim - 2}/{spec.dim}", exact=True,
+                       exact_max_cosine=str(Fraction(spec.dim - 2, spec.dim)), exact=True,
                        neighbours_min=spec.dim, neighbours_mean=float(spec.dim))
         else:
             row.update(delta_min=None, max_cosine=None)

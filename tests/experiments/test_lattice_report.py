@@ -45,6 +45,7 @@ def test_csv_and_json_hold_the_chosen_codebooks(report):
     assert (product["size"], product["exact_max_cosine"], product["neighbours_min"]) == (240**3, "5/6", 168)
     assert product["delta_min"] == pytest.approx(1 / math.sqrt(3))
     assert by_name["bsq-16"]["delta_min"] == pytest.approx(0.5 * math.sqrt(2))
+    assert by_name["bsq-16"]["exact_max_cosine"] == "7/8"
     assert by_name["fsq-l3-d24"]["delta_min"] is None and by_name["fsq-l3-d24"]["size"] == 3**24 - 1
     for row in by_name.values():
         assert row["bits"] == pytest.approx(math.log2(row["size"]))
