@@ -1,1 +1,1 @@
-"""Building blocks of the report subcommands (rows and plots of `slq lattice-report`)."""
+"""Report commands: lattice and ablation tables, the post-hoc geometry ablation, and the lattice report's rows and plots."""
