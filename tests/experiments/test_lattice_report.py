@@ -5,7 +5,8 @@ import math
 
 import pytest
 
-from experiments import cli, lattice_report
+from experiments import cli
+from experiments.reports import lattice_report
 from experiments.reports.code_rows import SPECS
 
 CODES = ("e8-roots", "k12-shell1", "e8-roots^3", "bsq-16", "fsq-l3-d24", "random-n256-d24")
