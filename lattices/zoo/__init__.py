@@ -47,6 +47,7 @@ class Lattice:
 
     @property
     def kissing_number(self) -> int:
+        """Number of minimal vectors."""
         return int(self.minimal_vectors().shape[0])
 
     def generator_matrix(self) -> np.ndarray:
