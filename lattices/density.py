@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from lattices.integer_lattice import check_integer_gram
+
 
 @dataclass(frozen=True)
 class Densities:
@@ -31,13 +33,7 @@ def lattice_densities(gram: np.ndarray, min_norm: int) -> Densities:
     Both are scale invariant, so any integer scaling of the lattice (e.g. √8 coordinates of Λ24
     with min norm 32) gives the same result. The determinant is exact (sympy, Bareiss).
     """
-    array = np.asarray(gram)
-    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
-        raise ValueError(f"gram must be a non-empty square matrix, got shape {array.shape}")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(f"gram must be an integer matrix, got dtype {array.dtype}")
-    if not np.array_equal(array, array.T):
-        raise ValueError("gram must be symmetric")
+    array = check_integer_gram(gram)
     if isinstance(min_norm, bool) or not isinstance(min_norm, (int, np.integer)):
         raise TypeError(f"min_norm must be an int, got {type(min_norm).__name__}")
     if min_norm <= 0:

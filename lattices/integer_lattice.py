@@ -21,6 +21,18 @@ def as_integer_vectors(x: np.ndarray | Codebook, dim: int, name: str = "x",
     return array.astype(np.int64)
 
 
+def check_integer_gram(gram: np.ndarray) -> np.ndarray:
+    """Validate a non-empty square symmetric integer Gram matrix; returns it as an array."""
+    array = np.asarray(gram)
+    if array.ndim != 2 or array.shape[0] != array.shape[1] or array.shape[0] == 0:
+        raise ValueError(f"gram must be a non-empty square matrix, got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"gram must be an integer matrix, got dtype {array.dtype}")
+    if not np.array_equal(array, array.T):
+        raise ValueError("gram must be symmetric")
+    return array
+
+
 def row_basis(rows: np.ndarray) -> np.ndarray:
     """Upper-triangular integer basis (int64 rows, positive pivots) of the lattice spanned by `rows`.
 

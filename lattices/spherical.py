@@ -4,6 +4,9 @@ Names understood by `by_name` (and used as `Codebook.name`):
   "leech"                 Λ24 first shell, 196,560 vectors, canonical order (docs/architecture.md)
   "e8-roots"              the 240 E8 roots, lexicographic order
   "e8-shells12"           E8 roots then the 2,160 norm-4 vectors: 2,400 normalized vectors
+  "d4-shell1", "e6-shell1", "e7-shell1", "k12-shell1", "bw16-shell1"
+                          first shells of the zoo lattices in their own dimension
+                          (`lattices.zoo.codes.shell_codebook`): 24, 72, 126, 756, 4,320 vectors
   "bsq-D"                 BSQ hypercube {±1}^D / √D, row i has x_k = +1 iff bit k of i is set
   "fibonacci-nN-dD"       N-point generalized spherical Fibonacci code on S^{D-1}
   "random-nN-dD[-sS]"     N normalized Gaussian vectors in R^D from seed S (default 0)
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 
 import numpy as np
 from scipy.optimize import brentq
@@ -33,6 +37,7 @@ from scipy.special import betaincinv
 
 from lattices import e8, leech
 from lattices.codebook import Codebook
+from lattices.zoo.codes import shell_codebook
 
 MAX_BSQ_DIM = 24  # 2^24 codewords: the largest hypercube code materialized as an array
 
@@ -124,7 +129,8 @@ def random_code(n: int, dim: int, seed: int = 0) -> Codebook:
     return Codebook.from_float(name, vectors)
 
 
-_FIXED = {"leech": leech_shell, "e8-roots": e8_roots, "e8-shells12": e8_shells12}
+_FIXED = {"leech": leech_shell, "e8-roots": e8_roots, "e8-shells12": e8_shells12,
+          **{f"{name}-shell1": partial(shell_codebook, name) for name in ("d4", "e6", "e7", "k12", "bw16")}}
 _PATTERNS = (
     (re.compile(r"bsq-(\d+)"), lambda m: bsq(int(m[1]))),
     (re.compile(r"fibonacci-n(\d+)-d(\d+)"), lambda m: fibonacci(int(m[1]), int(m[2]))),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from lattices import spherical
@@ -17,6 +18,7 @@ from quantizers.vq import VectorQuantizer
 
 E8_DIM = 8
 E8_CODEBOOKS = {1: spherical.e8_roots, 2: spherical.e8_shells12}
+ZOO_SHELLS = ("d4", "e6", "e7", "k12", "bw16")
 
 
 def build_e8(dim: int = E8_DIM, shells: int = 1, **options) -> SphericalCodeQuantizer:
@@ -27,6 +29,19 @@ def build_e8(dim: int = E8_DIM, shells: int = 1, **options) -> SphericalCodeQuan
     if shells not in E8_CODEBOOKS:
         raise ValueError(f"shells must be one of {sorted(E8_CODEBOOKS)}, got {shells!r}")
     return SphericalCodeQuantizer(E8_CODEBOOKS[shells](), groups=dim // E8_DIM, **options)
+
+
+def build_lattice_shell(lattice: str, dim: int | None = None, **options) -> SphericalCodeQuantizer:
+    """First shell of a zoo lattice ("d4", "e6", "e7", "k12", "bw16") as a spherical code on each
+    group of its own dimension (4, 6, 7, 12, 16); `dim` a multiple of it gives the product over
+    dim / group channels (e.g. K12² with lattice="k12", dim=24; D4⁶ with lattice="d4", dim=24)."""
+    if lattice not in ZOO_SHELLS:
+        raise ValueError(f"unknown lattice {lattice!r}; expected one of {sorted(ZOO_SHELLS)}")
+    codebook = spherical.by_name(f"{lattice}-shell1")
+    dim = codebook.dim if dim is None else dim
+    if not isinstance(dim, int) or dim < codebook.dim or dim % codebook.dim:
+        raise ValueError(f"dim must be a positive multiple of {codebook.dim} for {lattice}, got {dim!r}")
+    return SphericalCodeQuantizer(codebook, groups=dim // codebook.dim, **options)
 
 
 def build_fibonacci(codebook_size: int, dim: int, **options) -> SphericalCodeQuantizer:
@@ -53,6 +68,7 @@ def build_spherical(codebook: Codebook | str | Path, **options) -> SphericalCode
 BUILDERS: dict[str, Callable[..., Quantizer]] = {
     "leech24": Leech24Quantizer,
     "e8": build_e8,
+    **{name: partial(build_lattice_shell, name) for name in ZOO_SHELLS},
     "fibonacci": build_fibonacci,
     "random": build_random,
     "spherical": build_spherical,

@@ -13,6 +13,11 @@ CASES = {
     "e8-roots": ("e8", {}),
     "e8-shells12-x2": ("e8", {"dim": 16, "shells": 2}),
     "e8-roots-x3": ("e8", {"dim": 24}),
+    "d4-x6": ("d4", {"dim": 24}),
+    "e6": ("e6", {}),
+    "e7": ("e7", {}),
+    "k12-x2": ("k12", {"dim": 24}),
+    "bw16": ("bw16", {}),
     "fibonacci": ("fibonacci", {"codebook_size": 1000, "dim": 6}),
     "random": ("random", {"codebook_size": 777, "dim": 5, "seed": 3}),
     "bsq": ("bsq", {"dim": 12, "entropy_weight": 0.1, "commitment_weight": 0.25}),
@@ -21,7 +26,8 @@ CASES = {
     "vq-ema": ("vq", {"codebook_size": 300, "dim": 7}),
     "vq-grad": ("vq", {"codebook_size": 300, "dim": 7, "ema": False}),
 }
-SPHERICAL_CASES = [case for case, (name, _) in CASES.items() if name in ("leech24", "e8", "fibonacci", "random")]
+SPHERICAL_CASES = [case for case, (name, _) in CASES.items() if name in ("leech24", "e8", "d4", "e6", "e7",
+                                                                            "k12", "bw16", "fibonacci", "random")]
 NORMALIZING_CASES = SPHERICAL_CASES + ["bsq"]
 
 
