@@ -18,6 +18,8 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "experiments.train_tokenizer",
     "experiments.eval_tokenizer",
     "experiments.ablation_report",
+    "experiments.evaluation.train_fmnist_classifier",
+    "experiments.evaluation.eval_generation",
 )
 
 

@@ -1,0 +1,1 @@
+"""Evaluation commands of generated images: the Fashion-MNIST classifier and its generation scores."""
