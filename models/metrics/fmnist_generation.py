@@ -58,11 +58,11 @@ def evaluate_generation(
     (default MIN_SAMPLES) samples.
     """
     min_samples = MIN_SAMPLES if min_samples is None else min_samples
-    count = len(images)
+    images_N1HW = classifier_input(images)
+    count = len(images_N1HW)
     if count < min_samples:
         raise ValueError(f"got {count} samples, but FD-FMNIST and precision/recall need at least {min_samples}")
     labels_N = sample_labels(labels, count)
-    images_N1HW = classifier_input(images)
     classifier, sha256 = load_classifier(classifier_path, device)
     real_images, real_labels = load_fashion_mnist(real_dir, "train")
     real_features, _ = predict(classifier, classifier_input(real_images))

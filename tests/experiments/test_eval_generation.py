@@ -1,6 +1,5 @@
 """`slq eval-generation` on a small synthetic Fashion-MNIST folder: strict JSON, CSV, one-line errors."""
 import csv
-import gzip
 import json
 import re
 
@@ -9,37 +8,19 @@ import pytest
 
 from experiments.cli import main
 from models.metrics.fmnist_generation import MIN_SAMPLES
+from tests.fmnist_synthetic import striped_images, write_synthetic_fashion_mnist
 
 KEYS = {"fd_fmnist", "class_accuracy", "precision", "recall", "cas", "num_samples", "classifier_sha256", "settings"}
 
 
-def _write_idx(path, array: np.ndarray) -> None:
-    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">u4").tobytes()
-    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
-
-
-def _striped_images(labels: np.ndarray, seed: int) -> np.ndarray:
-    """Noise with a bright horizontal band whose row depends on the label."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 60, (len(labels), 28, 28))
-    for index, label in enumerate(labels):
-        images[index, 4 + 2 * label : 6 + 2 * label, 4:24] = 230
-    return images.astype(np.uint8)
-
-
 @pytest.fixture(scope="module")
 def real_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fashion-mnist")
-    for prefix, count, seed in (("train", 300, 1), ("t10k", 200, 2)):
-        labels = np.arange(count) % 10
-        _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", _striped_images(labels, seed))
-        _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return folder
+    return write_synthetic_fashion_mnist(tmp_path_factory.mktemp("fashion-mnist"))
 
 
 def _samples(path, count=250, **overrides):
     labels = np.arange(count, dtype=np.int64) % 10
-    arrays = {"images": np.pad(_striped_images(labels, 3), ((0, 0), (2, 2), (2, 2))), "labels": labels}
+    arrays = {"images": np.pad(striped_images(labels, 3), ((0, 0), (2, 2), (2, 2))), "labels": labels}
     arrays.update(overrides)
     np.savez(path, **{key: value for key, value in arrays.items() if value is not None})
     return path
