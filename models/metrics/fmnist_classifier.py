@@ -25,7 +25,7 @@ FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "fmnist_classifier.safetensors"
-DEFAULT_WEIGHTS_SHA256 = "0" * 64
+DEFAULT_WEIGHTS_SHA256 = "b10101d1ceee65fc72470cc96f8368b9cdea2b2db087db8fe7f37908580e09c0"
 
 
 def _conv_block(in_channels: int, out_channels: int) -> list[nn.Module]:
