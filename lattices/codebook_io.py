@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import math
+import os
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import safetensors
 import safetensors.numpy
+from numpy.lib import format as npy_format
 
 from lattices import leech
-from lattices.codebook import Codebook, check_float_matrix
+from lattices.codebook import Codebook, check_float_matrix, normalize_rows, row_norms
 
 SUFFIXES = (".npy", ".safetensors")
 VECTORS_KEY = "vectors"
 INTEGER_KEY = "integer_vectors"
+NPY_HEADER_READERS = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}
 
 
 def _suffix(path: Path) -> str:
@@ -39,9 +43,24 @@ def save_codebook(codebook: Codebook, path: str | Path) -> Path:
 
 
 def _read_npy(path: Path) -> np.ndarray:
+    """The array of a `.npy` file; ValueError for object (pickled) data, a corrupt header, or a
+    header whose shape and dtype do not match the bytes that follow (checked before allocating)."""
     try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:  # pickled/object data, truncated, garbage
+        with path.open("rb") as handle:
+            version = npy_format.read_magic(handle)
+            if version not in NPY_HEADER_READERS:
+                raise ValueError(f"unsupported .npy format version {version}")
+            shape, _, dtype = NPY_HEADER_READERS[version](handle)
+            if dtype.hasobject:
+                raise ValueError("it holds Python objects (pickled data), which are never loaded")
+            claimed = math.prod(shape) * dtype.itemsize
+            present = os.fstat(handle.fileno()).st_size - handle.tell()
+            if claimed != present:
+                raise ValueError(f"its header claims shape {shape} of {dtype} ({claimed} bytes) but "
+                                 f"{present} bytes of data follow")
+            handle.seek(0)
+            return npy_format.read_array(handle, allow_pickle=False)
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as error:  # garbage header
         raise ValueError(f"{path} is not a readable numeric .npy file: {error}") from error
 
 
@@ -131,13 +150,13 @@ def match_leech_file(path: str | Path, key: str | None = None) -> LeechFileMatch
     if not np.issubdtype(array.dtype, np.floating):
         raise TypeError(f"{path}: expected a float array, got dtype {array.dtype}")
     values = check_float_matrix(array, name=f"{path} rows")
-    norms = np.linalg.norm(values, axis=1)
+    norms = row_norms(values)
     scale = float(np.median(norms))
     spread = float(np.abs(norms / scale - 1.0).max())
     if spread > _tolerance(array.dtype, 1.0):
         raise ValueError(f"{path}: rows do not share one norm (relative spread {spread:.3g}); "
                          "not a scaled Λ24 first shell")
-    scaled = values * (math.sqrt(leech.MIN_NORM) / norms[:, None])
+    scaled = normalize_rows(values) * math.sqrt(leech.MIN_NORM)
     integers = np.rint(scaled)
     error = float(np.abs(scaled - integers).max())
     if error > _tolerance(array.dtype, math.sqrt(leech.MIN_NORM)):

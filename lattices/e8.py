@@ -1,4 +1,4 @@
-"""The E8 lattice in doubled integer coordinates: membership, shells (roots first), generator.
+"""The E8 lattice in doubled integer coordinates: membership, shells (roots first), generator, nearest point and root.
 
 E8 = D8 ∪ (D8 + ½·1) (the "even coordinate system", Conway & Sloane SPLAG ch. 4 §8.1) multiplied
 by 2: x ∈ Z^8 lies in E8 iff all x_i have the same parity and sum(x) ≡ 0 (mod 4). Roots have
@@ -11,7 +11,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from lattices.decoder_input import SCORE_LIMIT, as_float_points
+from lattices.e8_decoder import largest_inner_product, nearest_point
 from lattices.integer_lattice import as_integer_vectors, row_basis
+
+__all__ = ["DIM", "NUM_ROOTS", "NUM_SECOND_SHELL", "ROOT_NORM", "SCALE_SQUARED", "generator_matrix", "is_member",
+           "nearest_point", "nearest_root", "roots", "second_shell", "vectors_of_norm"]
 
 DIM = 8
 ROOT_NORM = 8
@@ -82,4 +87,13 @@ def generator_matrix() -> np.ndarray:
     return basis
 
 
-from lattices.e8_decoder import nearest_point, nearest_root  # noqa: E402,F401
+
+def nearest_root(x: np.ndarray) -> np.ndarray:
+    """Index into `roots()` of the root with the largest inner product with each float (..., 8)
+    vector (the nearest root on the sphere), as int64 (...); ties go to the lowest index.
+    Entries above 2^1000 in magnitude raise ValueError (the scores would overflow); the zero
+    vector ties all roots and gets root 0."""
+    points, leading = as_float_points(x, DIM, max_abs=SCORE_LIMIT)
+    out = np.empty(points.shape[0], dtype=np.int64)
+    largest_inner_product(points, np.ascontiguousarray(roots(), dtype=np.float64), out)
+    return out.reshape(leading)

@@ -1,5 +1,7 @@
 """Nearest-point and nearest-root decoding in E8 (doubled coordinates), numba-parallel over points.
 
+Public through `lattices.e8` (`e8.nearest_point`, `e8.nearest_root`); this module does not import `e8`.
+
 E8 in doubled coordinates is 2·D8 ∪ (2·D8 + 1). The nearest point of each coset comes from the
 Conway–Sloane D8 decoder (round every coordinate; if the rounded sum is odd, re-round the
 coordinate with the largest rounding error the other way), and the closer coset wins
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from lattices.decoder_input import POINT_LIMIT, SCORE_LIMIT, as_float_points
+from lattices.decoder_input import POINT_LIMIT, as_float_points
 
 DIM = 8
 _CHUNK = 1024  # points per parallel work item
@@ -93,30 +95,19 @@ def nearest_point_numpy(x: np.ndarray) -> np.ndarray:
 
 
 @numba.njit(cache=True, parallel=True)
-def _nearest_root_kernel(points: np.ndarray, roots: np.ndarray, out: np.ndarray) -> None:
+def largest_inner_product(points: np.ndarray, vectors: np.ndarray, out: np.ndarray) -> None:
+    """out[n] = index of the row of `vectors` with the largest inner product with points[n] (float64,
+    summed in coordinate order; ties go to the lowest index). The kernel of `e8.nearest_root`."""
     count = points.shape[0]
     for chunk in numba.prange((count + _CHUNK - 1) // _CHUNK):
         for n in range(chunk * _CHUNK, min(count, (chunk + 1) * _CHUNK)):
             best = -np.inf
             best_index = 0
-            for j in range(roots.shape[0]):
+            for j in range(vectors.shape[0]):
                 score = 0.0
                 for k in range(DIM):
-                    score += points[n, k] * roots[j, k]
+                    score += points[n, k] * vectors[j, k]
                 if score > best:
                     best = score
                     best_index = j
             out[n] = best_index
-
-
-def nearest_root(x: np.ndarray) -> np.ndarray:
-    """Index into `e8.roots()` of the root with the largest inner product with each float (..., 8)
-    vector (the nearest root on the sphere), as int64 (...); ties go to the lowest index.
-    Entries above 2^1000 in magnitude raise ValueError (the scores would overflow); the zero
-    vector ties all roots and gets root 0."""
-    from lattices import e8  # e8 re-exports this module's functions at its end
-
-    points, leading = as_float_points(x, DIM, max_abs=SCORE_LIMIT)
-    out = np.empty(points.shape[0], dtype=np.int64)
-    _nearest_root_kernel(points, np.ascontiguousarray(e8.roots(), dtype=np.float64), out)
-    return out.reshape(leading)

@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from lattices.codebook import Codebook, code_rows
 
-def as_integer_vectors(x: np.ndarray, dim: int, name: str = "x") -> np.ndarray:
-    """Validate (..., dim) integer input and return it as int64; ValueError/TypeError otherwise."""
-    array = np.asarray(x)
+
+def as_integer_vectors(x: np.ndarray | Codebook, dim: int, name: str = "x",
+                       max_abs: int | None = None) -> np.ndarray:
+    """Validate (..., dim) integer input, or a `Codebook`'s integer form (entries at most `max_abs`
+    in magnitude when given, compared in the input's own dtype before any cast) and return it as
+    int64; ValueError/TypeError otherwise."""
+    array = code_rows(x)
     if array.ndim == 0 or array.shape[-1] != dim:
         raise ValueError(f"{name} must have last dimension {dim}, got shape {array.shape}")
     if not np.issubdtype(array.dtype, np.integer):
         raise TypeError(f"{name} must be an integer array, got dtype {array.dtype}")
+    if max_abs is not None and ((array > max_abs) | (array < -max_abs)).any():
+        raise ValueError(f"{name} has entries outside [-{max_abs}, {max_abs}]")
     return array.astype(np.int64)
 
 

@@ -18,6 +18,7 @@ from lattices.integer_lattice import as_integer_vectors, row_basis
 
 DIM = 24
 MIN_NORM = 32
+MAX_MINIMAL_COORDINATE = 4  # the largest |x_i| of a minimal vector (pair shape ±4²0²²)
 SCALE_SQUARED = 8  # x·y / 8 is the inner product in the unimodular normalisation
 
 SHAPE_OCTAD_COUNT = 759 * 128  # (±2^8, 0^16): 97,152
@@ -116,7 +117,8 @@ def vector_to_index(vectors: np.ndarray) -> np.ndarray:
     Computed from the structure (no table lookup): octad shape from the support and the sign
     mask, odd shape from the sign pattern and the ±3 position, pair shape from the pair and signs.
     """
-    x = as_integer_vectors(vectors, DIM, "vectors")
+    # the range first: beyond it the int64 norm below could wrap around to 32
+    x = as_integer_vectors(vectors, DIM, "vectors", max_abs=MAX_MINIMAL_COORDINATE)
     flat = x.reshape(-1, DIM)
     if flat.shape[0] == 0:
         return np.zeros(x.shape[:-1], dtype=np.int64)
@@ -180,11 +182,3 @@ def nearest_point(x: np.ndarray) -> np.ndarray:
     from lattices.leech_decoder import nearest_point as decode
 
     return decode(x)
-
-
-def nearest_minimal(z: np.ndarray) -> np.ndarray:
-    """Canonical indices of the minimal vectors with the largest inner product with float (..., 24)
-    vectors, exact, ties -> lowest index: `lattices.leech_search.nearest_minimal`."""
-    from lattices.leech_search import nearest_minimal as search
-
-    return search(z)

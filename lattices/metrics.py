@@ -34,7 +34,15 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from lattices.codebook import Codebook, check_float_matrix, check_integer_matrix, normalize_rows
+from lattices.codebook import (
+    Codebook,
+    check_float_matrix,
+    check_integer_matrix,
+    code_rows,
+    integer_peak,
+    normalize_rows,
+    squared_norms,
+)
 
 TILE = 2048
 WORKERS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -184,9 +192,10 @@ def _antipodal_pairs(integers: np.ndarray) -> tuple[np.ndarray, np.ndarray] | No
 
 
 def _integer_statistics(integers: np.ndarray, norm: int, progress: bool) -> NeighbourStatistics:
-    bound = integers.shape[1] * int(np.abs(integers).max()) ** 2
+    bound = integers.shape[1] * integer_peak(integers) ** 2
     if bound >= FLOAT64_EXACT_INTEGERS:
         raise ValueError(f"integer entries too large for exact inner products (dim·max² = {bound})")
+    integers = integers.astype(np.int64)  # exact: every entry is below 2^26.5
     points = np.ascontiguousarray(integers, dtype=np.float32 if bound < FLOAT32_EXACT_INTEGERS
                                   else np.float64)
     best = count = None
@@ -238,17 +247,18 @@ def _float_statistics(unit: np.ndarray, progress: bool) -> NeighbourStatistics:
                                neighbour_counts=counts, exact=False, tolerance=TIE_TOLERANCE)
 
 
-def neighbour_statistics(vectors: np.ndarray, progress: bool = False) -> NeighbourStatistics:
-    """Pair statistics of the code whose points are the rows of `vectors`, each normalized.
+def neighbour_statistics(vectors: np.ndarray | Codebook, progress: bool = False) -> NeighbourStatistics:
+    """Pair statistics of the code whose points are the rows of `vectors` (an array or a
+    `Codebook`, taken through its integer form when it has one), each normalized.
 
     Integer input whose rows share one squared norm is handled exactly (see the module docstring);
     any other input goes through the two-pass float path. `progress` shows a tqdm bar over tiles.
     """
-    array = np.asarray(vectors)
+    array = code_rows(vectors)
     if array.ndim == 2 and np.issubdtype(array.dtype, np.integer):
-        integers = check_integer_matrix(array, "vectors").astype(np.int64)
+        integers = check_integer_matrix(array, "vectors")
         _check_size(integers.shape[0])
-        squared = np.einsum("ij,ij->i", integers, integers)
+        squared = squared_norms(integers)
         if (squared == squared[0]).all():
             return _integer_statistics(integers, int(squared[0]), progress)
         return _float_statistics(normalize_rows(integers), progress)
@@ -259,16 +269,16 @@ def neighbour_statistics(vectors: np.ndarray, progress: bool = False) -> Neighbo
 
 def codebook_statistics(codebook: Codebook, progress: bool = False) -> NeighbourStatistics:
     """`neighbour_statistics` of a codebook, exact through its integer form when it has one."""
-    if codebook.integer_vectors is not None:
-        return neighbour_statistics(codebook.integer_vectors, progress=progress)
-    return neighbour_statistics(codebook.vectors, progress=progress)
+    if not isinstance(codebook, Codebook):
+        raise TypeError(f"codebook must be a lattices.codebook.Codebook, got {type(codebook).__name__}")
+    return neighbour_statistics(codebook, progress=progress)
 
 
-def delta_min(vectors: np.ndarray) -> float:
+def delta_min(vectors: np.ndarray | Codebook) -> float:
     """Minimum Euclidean distance between distinct codewords after normalizing the rows."""
     return neighbour_statistics(vectors).delta_min
 
 
-def max_cosine(vectors: np.ndarray) -> float:
+def max_cosine(vectors: np.ndarray | Codebook) -> float:
     """Largest cosine between two distinct rows."""
     return neighbour_statistics(vectors).max_cosine

@@ -24,9 +24,11 @@ inverse-CDF construction as "Fibonacci-like" point sets on S^d.
 """
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
+from scipy.optimize import brentq
 from scipy.special import betaincinv
 
 from lattices import e8, leech
@@ -68,15 +70,14 @@ def bsq(dim: int) -> Codebook:
 
 
 def generalized_golden_ratio(s: int) -> float:
-    """φ_s: the unique positive root of x^{s+1} = x + 1 (φ_1 is the golden ratio)."""
+    """φ_s: the unique positive root of x^{s+1} = x + 1 (φ_1 is the golden ratio).
+
+    Solved by Brent's method in the logarithmic form (s+1)·ln x = ln(1 + x) on [1, 2], where the
+    sign changes; x^{s+1} itself overflows float64 at 2 for s ≥ 1023.
+    """
     s = _check_count(s, "s")
-    x = 2.0
-    for _ in range(100):  # Newton from the right of the root: monotone, converges in a few steps
-        step = (x ** (s + 1) - x - 1.0) / ((s + 1) * x**s - 1.0)
-        x -= step
-        if abs(step) < 1e-16:
-            break
-    return x
+    return brentq(lambda x: (s + 1) * math.log(x) - math.log1p(x), 1.0, 2.0,
+                  xtol=np.finfo(np.float64).tiny, rtol=4 * np.finfo(np.float64).eps)
 
 
 def _sin_power_inverse_cdf(power: int, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,7 @@
 from quantizers.base import Quantizer, QuantizerOutput
 from quantizers.binary import BinarySphericalQuantizer, LookupFreeQuantizer
 from quantizers.fsq import FiniteScalarQuantizer
+from quantizers.identity import IdentityQuantizer
 from quantizers.leech24 import Leech24Quantizer
 from quantizers.multiscale import MultiScaleOutput, MultiScaleResidualQuantizer
 from quantizers.registry import BUILDERS, build
@@ -14,6 +15,7 @@ __all__ = [
     "BinarySphericalQuantizer",
     "CodebookUsage",
     "FiniteScalarQuantizer",
+    "IdentityQuantizer",
     "Leech24Quantizer",
     "LookupFreeQuantizer",
     "MultiScaleOutput",

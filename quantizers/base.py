@@ -10,21 +10,45 @@ from torch import Tensor, nn
 from torch.autograd.function import once_differentiable
 
 INT64_LIMIT = 2**63
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 
 
-class QuantizerOutput(NamedTuple):
-    """Result of a quantizer forward pass.
+class _QuantizedIndicesLoss(NamedTuple):
+    quantized: Tensor
+    indices: Tensor
+    loss: Tensor
+
+
+class QuantizerOutput(_QuantizedIndicesLoss):
+    """Result of a quantizer forward pass: a named triple with `stats` as an attribute, so that both
+    `out.quantized, out.indices, out.loss, out.stats` and vector-quantize-pytorch's habit
+    `quantized, indices, loss = quantizer(z)` work.
 
     quantized: z's shape and dtype, forward value = codeword, straight-through gradient to z.
     indices: int64, z's shape without the channel axis.
     loss: scalar tensor (zero when the method has none).
-    stats: detached scalar tensors for logging.
+    stats: detached scalar tensors for logging (not part of the tuple; {} when rebuilt from the
+    three fields alone, as torch's pytree utilities do).
     """
 
-    quantized: Tensor
-    indices: Tensor
-    loss: Tensor
     stats: dict[str, Tensor]
+
+    def __new__(cls, quantized: Tensor, indices: Tensor, loss: Tensor, stats: dict[str, Tensor] | None = None):
+        output = super().__new__(cls, quantized, indices, loss)
+        output.stats = {} if stats is None else stats
+        return output
+
+    @classmethod
+    def _make(cls, fields):
+        return cls(*fields)
+
+    def _replace(self, **changes):
+        stats = changes.pop("stats", self.stats)
+        return type(self)(*_QuantizedIndicesLoss._replace(self, **changes), stats)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(quantized={self.quantized!r}, indices={self.indices!r}, loss={self.loss!r}, "
+                f"stats={self.stats!r})")
 
 
 def straight_through(value: Tensor, source: Tensor) -> Tensor:
@@ -112,19 +136,55 @@ def require_codes_match(codes_Nd: Tensor, expected_Nd: Tensor, dtype: torch.dtyp
                          "of this quantizer")
 
 
-def require_integer(tensor: Tensor, name: str) -> Tensor:
-    """`tensor` as int64 after checking it is an integer torch.Tensor (TypeError otherwise)."""
+def finite_option(value: float, name: str) -> float:
+    """A float hyperparameter as float; TypeError when it is no number, ValueError naming it when
+    it is NaN or ±inf."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a real number, got {value!r}") from error
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def squared_error_limit(numel: int, weight: float) -> float:
+    """Largest |z − c| entry for which weight · mean((z − c)²) over `numel` entries, and the float32
+    sum behind that mean, stay below float32's range (with a factor 4 to spare)."""
+    return math.sqrt(FLOAT32_MAX / (4.0 * max(numel, abs(weight), 1.0)))
+
+
+def require_tensor(tensor: Tensor, name: str) -> None:
+    """TypeError unless `tensor` is a dense (strided) torch.Tensor that holds values (not meta)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense tensor, got layout {tensor.layout}")
+    if tensor.is_meta:
+        raise TypeError(f"{name} is on the meta device and holds no values")
+
+
+def require_integer(tensor: Tensor, name: str) -> Tensor:
+    """`tensor` as int64 after checking it is a dense integer torch.Tensor (TypeError otherwise)."""
+    require_tensor(tensor, name)
     if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
         raise TypeError(f"{name} must be an integer tensor, got dtype {tensor.dtype}")
     return tensor.long()
 
 
-def require_finite(tensor: Tensor, name: str) -> None:
-    """ValueError naming `name` when the tensor holds NaN or ±Inf (one device sync)."""
-    if not bool(torch.isfinite(tensor).all()):
+def require_finite(tensor: Tensor, name: str, limit: float = math.inf) -> None:
+    """ValueError naming `name` when the tensor holds NaN or ±Inf or, given a finite `limit`, an
+    entry above it in magnitude (one device sync either way)."""
+    if math.isinf(limit):
+        if not bool(torch.isfinite(tensor).all()):
+            raise ValueError(f"{name} contains non-finite values (NaN or Inf)")
+        return
+    peak = float(tensor.abs().amax())  # NaN propagates through amax
+    if not math.isfinite(peak):
         raise ValueError(f"{name} contains non-finite values (NaN or Inf)")
+    if peak > limit:
+        raise ValueError(f"{name} has entries up to {peak:.3g} in magnitude; above {limit:.3g} this "
+                         "quantizer's loss overflows float32: scale the input down")
 
 
 class Quantizer(nn.Module, metaclass=ABCMeta):
@@ -161,12 +221,17 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         return (f"dim={self.dim}, codebook_size={self.codebook_size}, bits={self.bits:.3f}, "
                 f"channel_first={self.channel_first}")
 
+    def _input_limit(self, numel: int) -> float:
+        """Largest |z| entry for which the loss and stats of a forward pass over `numel` entries
+        stay finite in float32; inf where they are bounded for any finite z."""
+        return math.inf
+
     # layout ---------------------------------------------------------------------------------
-    def _to_rows(self, x: Tensor, name: str, *, check_finite: bool) -> Tensor:
+    def _to_rows(self, x: Tensor, name: str, *, check_finite: bool, loss_bounded: bool = False) -> Tensor:
         """x as float32 rows (N, dim), the dtype every quantizer computes in; with check_finite,
-        ValueError on NaN/Inf after the cast (so float64 beyond float32's range is caught)."""
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        ValueError on NaN/Inf after the cast (so float64 beyond float32's range is caught) and,
+        with loss_bounded, on entries beyond `_input_limit` (where the loss would overflow)."""
+        require_tensor(x, name)
         if not x.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
         axis = 1 if self.channel_first else -1
@@ -182,7 +247,8 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
             x = x.movedim(1, -1)
         rows_Nd = x.reshape(-1, self.dim).float()
         if check_finite:
-            require_finite(rows_Nd, f"{name} as float32" if x.dtype == torch.float64 else name)
+            limit = self._input_limit(rows_Nd.numel()) if loss_bounded else math.inf
+            require_finite(rows_Nd, f"{name} as float32" if x.dtype == torch.float64 else name, limit)
         return rows_Nd
 
     def _from_rows(self, rows_Nd: Tensor, batch_shape: torch.Size) -> Tensor:
@@ -194,7 +260,7 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     # protocol -------------------------------------------------------------------------------
     def forward(self, z: Tensor) -> QuantizerOutput:
-        z_Nd = self._to_rows(z, "z", check_finite=self.check_finite)
+        z_Nd = self._to_rows(z, "z", check_finite=self.check_finite, loss_bounded=True)
         quantized_Nd, indices_N, loss, stats = self._quantize(z_Nd)
         batch_shape = self._batch_shape(z)
         return QuantizerOutput(
@@ -214,6 +280,8 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
 
     def indices_to_codes(self, indices: Tensor, dtype: torch.dtype = torch.float32) -> Tensor:
         """Codewords for `indices`, laid out as the forward output (channel axis per `channel_first`)."""
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
         indices = self.check_indices(indices)
         if self.channel_first and indices.ndim < 1:
             raise ValueError("with channel_first=True, indices need a batch axis")

@@ -1,4 +1,7 @@
-"""`FiniteScalarQuantizer` (FSQ): bound each channel with tanh and round it to one of `levels[i]` values."""
+"""`FiniteScalarQuantizer` (FSQ): bound each channel with tanh and round it to one of `levels[i]` values.
+
+FSQ: Mentzer et al., "Finite Scalar Quantization: VQ-VAE Made Simple" (arXiv 2309.15505).
+"""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,8 @@
-"""`Leech24Quantizer` (Λ24-SQ): the 196,560 normalized Λ24 minimal vectors, shape subsets, file order, digit labels."""
+"""`Leech24Quantizer` (Λ24-SQ): the 196,560 normalized Λ24 minimal vectors, shape subsets, file order, digit labels.
+
+Λ24-SQ, spherical Leech quantization: arXiv 2512.14697;
+the lattice and its minimal vectors: Conway & Sloane, "Sphere Packings, Lattices and Groups", ch. 4 §11.
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +16,8 @@ from torch import Tensor
 from lattices import golay, leech
 from lattices.codebook import Codebook
 from lattices.codebook_io import match_leech_file
-from quantizers.base import require_codes_match, require_integer
+from quantizers.base import finite_option, require_codes_match, require_integer
+from quantizers.kernels.leech_search import search_checked_rows
 from quantizers.search import argmax_score
 from quantizers.spherical import SphericalCodeQuantizer
 
@@ -21,38 +26,6 @@ NUM_DIGIT_LABELS = 9
 TILED = "tiled fp32 matmul"
 STRUCTURED = {"cpu": "numba Golay-structured search", "cuda": "Triton Golay-structured search"}
 HAS_TRITON = importlib.util.find_spec("triton") is not None
-
-# The structured searches as one operator with a fake kernel, so torch.compile traces around them.
-_LIBRARY = torch.library.Library("slq", "FRAGMENT")
-_LIBRARY.define("leech_nearest_minimal(Tensor u) -> Tensor")
-
-
-def _leech_nearest_minimal_cpu(u_N24: Tensor) -> Tensor:
-    from lattices.leech_search import nearest_minimal  # numba: imported and compiled on first use
-
-    return torch.from_numpy(nearest_minimal(u_N24.numpy()))
-
-
-def _leech_nearest_minimal_cuda(u_N24: Tensor) -> Tensor:
-    from quantizers.kernels.leech_search import leech_nearest_minimal  # Triton: imported on first use
-
-    # No host synchronisation for a finiteness check: the quantizer base checks when check_finite.
-    return leech_nearest_minimal(u_N24, check_finite=False)
-
-
-def _search_quantizer_rows_cuda(u_N24: Tensor) -> Tensor:
-    from quantizers.kernels.leech_search import search_checked_rows  # Triton: imported on first use
-
-    return search_checked_rows(u_N24)
-
-
-def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
-    return u_N24.new_empty((u_N24.shape[0],), dtype=torch.int64)
-
-
-_LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cpu, "CPU")
-_LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cuda, "CUDA")
-torch.library.register_fake("slq::leech_nearest_minimal", _leech_nearest_minimal_fake, lib=_LIBRARY)
 
 SHAPE_RANGES = {
     name: (start, start + count)
@@ -83,6 +56,7 @@ class Leech24Quantizer(SphericalCodeQuantizer):
                  codebook_file: str | Path | None = None, commitment_weight: float = 0.0,
                  channel_first: bool = False, check_finite: bool = True) -> None:
         shapes = _check_shapes(shapes)
+        commitment_weight = finite_option(commitment_weight, "commitment_weight")  # before the build
         if codebook_file is not None and shapes != leech.SHAPE_NAMES:
             raise ValueError("codebook_file gives an order of the full code; it cannot be combined "
                              f"with shapes={shapes}")
@@ -127,9 +101,9 @@ class Leech24Quantizer(SphericalCodeQuantizer):
     def _nearest(self, u_M24: Tensor) -> Tensor:
         """Canonical-order position of the nearest codeword; ties to the lowest position.
 
-        Full code: the exact Golay-structured search, numba on CPU (`lattices.leech_search`) and
-        Triton on CUDA (`quantizers.kernels.leech_search`), with float64 scores of the fp32 unit
-        vectors; it raises ValueError on non-finite rows. Shape subsets (or CUDA without Triton):
+        Full code: the exact Golay-structured search through its door `quantizers.kernels.leech_search`
+        (numba on CPU, Triton on CUDA), with float64 scores of the fp32 unit vectors; the CPU search
+        raises ValueError on non-finite rows. Shape subsets (or CUDA without Triton):
         the exact tiled search over the (subset) codebook. The rows come from this class (fp32
         (M, 24), finite-checked by the base class when `check_finite`), so the CUDA search is
         called without its argument checks.
@@ -139,9 +113,7 @@ class Leech24Quantizer(SphericalCodeQuantizer):
         u_M24 = u_M24.detach().float().contiguous()
         if torch.compiler.is_compiling():  # the operator, so that the compiler traces around the search
             return torch.ops.slq.leech_nearest_minimal(u_M24)
-        if u_M24.is_cuda:
-            return _search_quantizer_rows_cuda(u_M24)
-        return _leech_nearest_minimal_cpu(u_M24)  # the operator's CPU kernel without the dispatcher
+        return search_checked_rows(u_M24)  # the operator's kernels without the dispatcher
 
     def _index_from_position(self, position_M: Tensor) -> Tensor:
         return self.row_of_position[position_M] if self.file_order else position_M

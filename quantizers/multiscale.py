@@ -1,29 +1,37 @@
-"""`MultiScaleResidualQuantizer`: VAR/Infinity-style residual quantization over a schedule of scales."""
+"""`MultiScaleResidualQuantizer`: VAR/Infinity-style residual quantization over a schedule of scales.
+
+VAR: Tian et al., "Visual Autoregressive Modeling: Scalable Image Generation via Next-Scale
+Prediction" (arXiv 2404.02905), with its φ refiners; Infinity: Han et al., "Infinity: Scaling
+Bitwise AutoRegressive Modeling for High-Resolution Image Synthesis" (arXiv 2412.04431).
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from quantizers.base import Quantizer, require_finite, straight_through
+from quantizers.base import (
+    Quantizer,
+    QuantizerOutput,
+    finite_option,
+    require_finite,
+    require_tensor,
+    squared_error_limit,
+    straight_through,
+)
 
 DEFAULT_SCALES = (1, 2, 3, 4, 5, 6, 8, 10, 13, 16)
 PHI_MODES = ("none", "shared", "partial", "unshared")
 UPSAMPLE_MODES = ("bicubic", "bilinear")
 
 
-class MultiScaleOutput(NamedTuple):
-    """quantized: f's shape and dtype (straight-through); indices: one (B, h_k, w_k) int64 map per
-    scale; loss: scalar; stats: detached scalars."""
-
-    quantized: Tensor
-    indices: list[Tensor]
-    loss: Tensor
-    stats: dict[str, Tensor]
+class MultiScaleOutput(QuantizerOutput):
+    """`QuantizerOutput` of the multi-scale quantizer: quantized: f's shape and dtype (straight-through);
+    indices: a list of one (B, h_k, w_k) int64 map per scale; loss: scalar; stats (attribute): detached
+    scalars. Unpacks as `quantized, indices, loss = msrq(f)`."""
 
 
 class PhiRefiner(nn.Conv2d):
@@ -32,7 +40,7 @@ class PhiRefiner(nn.Conv2d):
 
     def __init__(self, dim: int, ratio: float) -> None:
         super().__init__(dim, dim, kernel_size=3, padding=1)
-        self.ratio = float(ratio)
+        self.ratio = finite_option(ratio, "phi_ratio")
 
     def forward(self, h_BdHW: Tensor) -> Tensor:
         refined_BdHW = super().forward(h_BdHW.to(self.weight.dtype)).to(h_BdHW.dtype)
@@ -85,7 +93,7 @@ class MultiScaleResidualQuantizer(nn.Module):
         self.quantizer = quantizer
         self.sizes = _scale_sizes(scales)
         self.upsample = upsample
-        self.commitment_weight = float(commitment_weight)
+        self.commitment_weight = finite_option(commitment_weight, "commitment_weight")
         self.channel_first = bool(channel_first)
         self.dim = quantizer.dim
         self.codebook_size = quantizer.codebook_size
@@ -117,8 +125,9 @@ class MultiScaleResidualQuantizer(nn.Module):
 
     # layout helpers ----------------------------------------------------------------------------
     def _features(self, f: Tensor) -> Tensor:
-        if not isinstance(f, Tensor) or not f.is_floating_point():
-            raise TypeError("f must be a floating-point torch.Tensor")
+        require_tensor(f, "f")
+        if not f.is_floating_point():
+            raise TypeError(f"f must be a floating-point tensor, got dtype {f.dtype}")
         layout = "(B, d, H, W)" if self.channel_first else "(B, H, W, d)"
         if f.ndim != 4:
             raise ValueError(f"f must have layout {layout}, got shape {tuple(f.shape)}")
@@ -150,8 +159,8 @@ class MultiScaleResidualQuantizer(nn.Module):
     # protocol ----------------------------------------------------------------------------------
     def forward(self, f: Tensor) -> MultiScaleOutput:
         f_BdHW = self._features(f)
-        if self.quantizer.check_finite:
-            require_finite(f_BdHW, "f")
+        if self.quantizer.check_finite:  # the limit keeps mse(f̂, f) finite for f̂ within it too
+            require_finite(f_BdHW, "f", squared_error_limit(f.numel(), self.commitment_weight + 1.0) / 2.0)
         f_hat = torch.zeros_like(f_BdHW)
         indices, commitment_terms, inner_losses = [], [], []
         for scale, size in enumerate(self.sizes):
@@ -170,6 +179,11 @@ class MultiScaleResidualQuantizer(nn.Module):
 
     def indices_to_codes(self, indices: Sequence[Tensor], dtype: torch.dtype = torch.float32) -> Tensor:
         """f̂ from per-scale index maps (B, h_k, w_k), in the forward output's layout."""
+        if not isinstance(indices, (list, tuple)) or not all(isinstance(m, Tensor) for m in indices):
+            kinds = (f" of {', '.join(sorted({type(m).__name__ for m in indices}))}"
+                     if isinstance(indices, (list, tuple)) else "")
+            raise TypeError("indices must be a list of index tensors, one (B, h_k, w_k) map per scale; "
+                            f"got a {type(indices).__name__}{kinds}")
         if len(indices) != len(self.sizes):
             raise ValueError(f"expected {len(self.sizes)} index maps (one per scale), got {len(indices)}")
         batch = indices[0].shape[0] if indices[0].ndim else None
@@ -178,7 +192,13 @@ class MultiScaleResidualQuantizer(nn.Module):
             if index_map.ndim != 3 or index_map.shape[0] != batch or tuple(index_map.shape[1:]) != size:
                 raise ValueError(f"index map {scale} must have shape ({batch}, {size[0]}, {size[1]}), "
                                  f"got {tuple(index_map.shape)}")
-            codes = self._from_inner(self.quantizer.indices_to_codes(index_map, dtype=dtype))
-            term = self._contribution(codes, scale)
+            term = self.scale_contribution(index_map, scale, dtype)
             f_hat = term if f_hat is None else f_hat + term
         return self._output(f_hat)
+
+    def scale_contribution(self, index_map: Tensor, scale: int, dtype: torch.dtype = torch.float32) -> Tensor:
+        """The term that scale `scale`'s index map (B, h_k, w_k) adds to f̂: its codes upsampled to
+        (H, W) and φ-refined, channel-first (B, d, H, W) whatever `channel_first`; Σ over scales,
+        in layout, is `indices_to_codes`. A next-scale generator rebuilds its inputs from these."""
+        codes = self._from_inner(self.quantizer.indices_to_codes(index_map, dtype=dtype))
+        return self._contribution(codes, scale)

@@ -1,4 +1,4 @@
-"""`build(name, **options)`: construct any quantizer of the package by name."""
+"""`build(name, **options)`: construct any quantizer of the package by name (each cited in its own module)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,6 +10,7 @@ from lattices.codebook_io import load_codebook
 from quantizers.base import Quantizer
 from quantizers.binary import BinarySphericalQuantizer, LookupFreeQuantizer
 from quantizers.fsq import FiniteScalarQuantizer
+from quantizers.identity import IdentityQuantizer
 from quantizers.leech24 import Leech24Quantizer
 from quantizers.spherical import SphericalCodeQuantizer
 from quantizers.vq import VectorQuantizer
@@ -59,6 +60,7 @@ BUILDERS: dict[str, Callable[..., Quantizer]] = {
     "lfq": LookupFreeQuantizer,
     "fsq": FiniteScalarQuantizer,
     "vq": VectorQuantizer,
+    "identity": IdentityQuantizer,
 }
 
 

@@ -1,4 +1,10 @@
-"""`SphericalCodeQuantizer`: nearest codeword of a fixed spherical code (optionally a product over channel groups)."""
+"""`SphericalCodeQuantizer`: nearest codeword of a fixed spherical code (optionally a product over channel groups).
+
+The codes and their sources are in `lattices.spherical`: E8 shells (Conway & Sloane, "Sphere
+Packings, Lattices and Groups", ch. 4 §8), the generalized spherical Fibonacci code (González 2010,
+Math. Geosci. 42; Keinert et al. 2015, ACM TOG 34(6); Roberts' R_d sequence, 2018) and random
+codes of normalized Gaussian vectors, the frozen codebook of BEST-RQ (Chiu et al., arXiv 2202.01855).
+"""
 from __future__ import annotations
 
 import math
@@ -11,6 +17,7 @@ from lattices.codebook import Codebook
 from quantizers.base import (
     MixedRadix,
     Quantizer,
+    finite_option,
     normalize_rows,
     require_codes_match,
     straight_through,
@@ -49,7 +56,7 @@ class SphericalCodeQuantizer(Quantizer):
         self.group_dim = codebook.dim
         self.group_size = codebook.size
         self.group_scale = 1.0 / math.sqrt(groups)
-        self.commitment_weight = float(commitment_weight)
+        self.commitment_weight = finite_option(commitment_weight, "commitment_weight")
         self.group_radix = MixedRadix([codebook.size] * groups)
         self.register_buffer("codebook", torch.tensor(codebook.vectors, dtype=torch.float32), persistent=False)
 

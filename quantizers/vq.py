@@ -1,4 +1,9 @@
-"""`VectorQuantizer`: learned codebook (EMA or gradient), exact tiled L2 search, dead-code restart, DDP-aware."""
+"""`VectorQuantizer`: learned codebook (EMA or gradient), exact tiled L2 search, dead-code restart, DDP-aware.
+
+VQ-VAE with the EMA codebook update of its appendix: van den Oord, Vinyals & Kavukcuoglu, "Neural
+Discrete Representation Learning" (arXiv 1711.00937); restarts of dead codes at batch inputs as in
+Jukebox (Dhariwal et al., arXiv 2005.00341).
+"""
 from __future__ import annotations
 
 import torch
@@ -6,7 +11,7 @@ from torch import Tensor, nn
 from torch import distributed as dist
 from torch.nn import functional as F
 
-from quantizers.base import Quantizer, require_codes_match, straight_through
+from quantizers.base import Quantizer, finite_option, require_codes_match, squared_error_limit, straight_through
 from quantizers.search import nearest_l2
 
 
@@ -35,15 +40,20 @@ class VectorQuantizer(Quantizer):
                  epsilon: float = 1e-5, init_std: float = 1.0, seed: int = 0,
                  channel_first: bool = False, check_finite: bool = True) -> None:
         super().__init__(dim, codebook_size, channel_first=channel_first, check_finite=check_finite)
+        decay = finite_option(decay, "decay")
+        commitment_weight = finite_option(commitment_weight, "commitment_weight")
+        dead_code_threshold = finite_option(dead_code_threshold, "dead_code_threshold")
+        epsilon = finite_option(epsilon, "epsilon")
+        init_std = finite_option(init_std, "init_std")
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"decay must lie in [0, 1), got {decay}")
         if dead_code_threshold < 0 or epsilon <= 0 or init_std <= 0:
             raise ValueError("dead_code_threshold must be ≥ 0, epsilon and init_std > 0")
         self.ema = bool(ema)
-        self.decay = float(decay)
-        self.commitment_weight = float(commitment_weight)
-        self.dead_code_threshold = float(dead_code_threshold)
-        self.epsilon = float(epsilon)
+        self.decay = decay
+        self.commitment_weight = commitment_weight
+        self.dead_code_threshold = dead_code_threshold
+        self.epsilon = epsilon
         self.generator = torch.Generator().manual_seed(seed)
         initial_Kd = torch.randn(codebook_size, dim, generator=self.generator) * init_std
         if self.ema:
@@ -58,6 +68,11 @@ class VectorQuantizer(Quantizer):
 
     def search_backend(self, z: Tensor) -> str:
         return "tiled fp32 matmul"
+
+    def _input_limit(self, numel: int) -> float:
+        """The squared errors (z − code)² (weights commitment_weight + 1), for codewords within the
+        same bound as the inputs (the EMA and restarts keep them there), so |z − code| ≤ 2·limit."""
+        return squared_error_limit(numel, self.commitment_weight + 1.0) / 2.0
 
     def _quantize(self, z_Nd: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
         indices_N = nearest_l2(z_Nd, self.codebook)

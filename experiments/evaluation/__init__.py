@@ -1,1 +1,1 @@
-"""Evaluation commands of generated images: the Fashion-MNIST classifier and its generation scores."""
+"""Evaluation commands: image metrics (`slq eval`), and Fashion-MNIST generation scores with their classifier."""

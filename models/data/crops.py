@@ -44,3 +44,10 @@ def random_crop_flip(
     if hflip and bool(torch.rand((), generator=generator) < 0.5):
         crop = crop.flip(-1)
     return crop
+
+
+def trim_to_patch(image_CHW, patch_size: int):
+    """Central part of an image whose sides are the largest multiples of the patch size."""
+    height, width = image_CHW.shape[-2:]
+    top, left = (height % patch_size) // 2, (width % patch_size) // 2
+    return image_CHW[:, top:top + height - height % patch_size, left:left + width - width % patch_size]

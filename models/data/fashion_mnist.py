@@ -82,3 +82,32 @@ class FashionMNIST(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return self.images_NHW[index].float().div(255).unsqueeze(0), int(self.labels_N[index])
+
+
+GENERATION_SIDE = 32
+
+
+def to_rgb32(images_NHW: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) grey images -> uint8 (N, 3, 32, 32): zero-padded by 2 pixels, the grey value in each channel.
+
+    The 32x32 RGB form is what the tokenizers and generators of this project see (an 8x8 latent at patch 4).
+    """
+    if images_NHW.dtype != torch.uint8 or images_NHW.ndim != 3 or tuple(images_NHW.shape[1:]) != (28, 28):
+        raise ValueError(f"expected uint8 images of shape (N, 28, 28), got {images_NHW.dtype} {tuple(images_NHW.shape)}")
+    padded_NHW = torch.nn.functional.pad(images_NHW, (2, 2, 2, 2))
+    return padded_NHW[:, None].expand(-1, 3, -1, -1).contiguous()
+
+
+class FashionMNIST32(Dataset):
+    """One split as float (3, 32, 32) images in [0, 1] (see `to_rgb32`), indexed by int or by a sampler's SampleKey."""
+
+    def __init__(self, root: str | Path, split: str = "train") -> None:
+        images_NHW, self.labels_N = load_fashion_mnist(root, split)
+        self.images_N3HW = to_rgb32(images_NHW)
+
+    def __len__(self) -> int:
+        return len(self.labels_N)
+
+    def __getitem__(self, key) -> torch.Tensor:
+        index = key.index if hasattr(key, "index") and not isinstance(key, int) else int(key)
+        return self.images_N3HW[index].float().div(255)

@@ -7,6 +7,9 @@ import numpy as np
 import torch
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# Pillow modes of 16-bit grayscale PNGs ("I" in older Pillow versions); `convert` would clip them at 255.
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I")
+SIXTEEN_BIT_MAX = 65535.0
 
 
 class UnreadableImageError(ValueError):
@@ -35,8 +38,21 @@ def list_image_files(root: str | Path, recursive: bool = True) -> list[Path]:
     return files
 
 
+def _unit_pixels(image, mode: str) -> np.ndarray:
+    """Pixels of a Pillow image in `mode` as float32 in [0, 1]: 8-bit values / 255, 16-bit
+    grayscale values / 65535 (replicated to three channels for "RGB", as `convert` does)."""
+    if image.mode not in SIXTEEN_BIT_MODES:
+        return np.asarray(image.convert(mode), dtype=np.float32) / 255.0
+    gray_HW = np.asarray(image, dtype=np.float64) / SIXTEEN_BIT_MAX
+    channels = {"L": 1, "RGB": 3}.get(mode)
+    if channels is None:
+        raise ValueError(f"16-bit grayscale images are read as mode 'L' or 'RGB', not {mode!r}")
+    return np.repeat(gray_HW[:, :, None], channels, axis=2).astype(np.float32)
+
+
 def load_image(path: str | Path, mode: str = "RGB") -> torch.Tensor:
-    """Decode an image file to float32 (C, H, W) in [0, 1] (C = 3 for "RGB", 1 for "L")."""
+    """Decode an image file to float32 (C, H, W) in [0, 1] (C = 3 for "RGB", 1 for "L"); 16-bit
+    grayscale PNGs keep their scale (value / 65535)."""
     from PIL import Image
 
     path = Path(path)
@@ -44,7 +60,7 @@ def load_image(path: str | Path, mode: str = "RGB") -> torch.Tensor:
         raise FileNotFoundError(f"image file {path} does not exist")
     try:
         with Image.open(path) as image:
-            pixels_HWC = np.asarray(image.convert(mode), dtype=np.float32) / 255.0
+            pixels_HWC = _unit_pixels(image, mode)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise UnreadableImageError(f"cannot read image file {path}: {type(error).__name__}: {error}", path) from error
     if pixels_HWC.ndim == 2:
@@ -67,3 +83,15 @@ def save_image(image_CHW: torch.Tensor, path: str | Path) -> None:
     pixels = to_uint8_HWC(image_CHW)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).save(path)
+
+
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) of an image file from its header alone; UnreadableImageError if it has none."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, UnidentifiedImageError) as error:
+        raise UnreadableImageError(f"{path} is not a readable image: {error}", Path(path)) from error
+    return height, width

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models.data.image_files import list_image_files
+from models.data.image_files import image_size, list_image_files
 
 _SHOWN = 5
 
@@ -38,4 +38,16 @@ def pair_image_files(recon_dir: str | Path, ref_dir: str | Path) -> list[tuple[s
             f"unpaired images: {'; '.join(problems)}. Name each reconstruction like its reference "
             f"(same relative path; the suffix may differ) in {recon_dir} and {ref_dir}"
         )
-    return [(key, recon[key], ref[key]) for key in sorted(recon)]
+    pairs = [(key, recon[key], ref[key]) for key in sorted(recon)]
+    _check_sizes(pairs)
+    return pairs
+
+
+def _check_sizes(pairs: list[tuple[str, Path, Path]]) -> None:
+    """ValueError naming the first pair whose sizes differ, read from the file headers before any metric."""
+    for name, recon_path, ref_path in pairs:
+        (recon_height, recon_width), (ref_height, ref_width) = image_size(recon_path), image_size(ref_path)
+        if (recon_height, recon_width) != (ref_height, ref_width):
+            raise ValueError(f"{name}: reconstruction {recon_path} is {recon_height}x{recon_width} but reference "
+                             f"{ref_path} is {ref_height}x{ref_width}; reconstructions must have their reference's "
+                             "size (checked for every pair before any metric)")

@@ -1,4 +1,4 @@
-"""A seeded, resumable, endless order of dataset indices whose state is (seed, epoch, position)."""
+"""Seeded, resumable sample orders: an endless stream with state (seed, epoch, position), and its per-rank batches."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -67,3 +67,40 @@ class ResumableSampler(Sampler[SampleKey]):
             raise ValueError(f"consumed must be non-negative, got {consumed}")
         epoch, position = divmod(self.epoch * self.num_samples + self.position + consumed, self.num_samples)
         return {"seed": self.seed, "epoch": epoch, "position": position}
+
+
+class ShardedBatchSampler(Sampler[list[SampleKey]]):
+    """Batches of one rank: global batch `step` is samples [step·B, (step+1)·B) of one seeded endless stream.
+
+    The stream is `ResumableSampler(num_samples, seed)`; rank r of R takes the r-th contiguous B/R
+    slice of every global batch, so the union over ranks, and hence the training data, does not
+    depend on the number of ranks. `start_state` (a `ResumableSampler.state_after` dict) says
+    where global batch `start_step` begins; it is what a checkpoint stores as the data position.
+    """
+
+    def __init__(self, num_samples: int, global_batch: int, rank: int, world_size: int, start_state: dict[str, int],
+                 start_step: int, end_step: int) -> None:
+        if global_batch % world_size:
+            raise ValueError(f"the global batch {global_batch} is not divisible by the {world_size} ranks")
+        self.num_samples = num_samples
+        self.global_batch = global_batch
+        self.local_batch = global_batch // world_size
+        self.rank = rank
+        self.start_state = dict(start_state)
+        self.start_step = start_step
+        self.end_step = end_step
+
+    def __len__(self) -> int:
+        return max(0, self.end_step - self.start_step)
+
+    def __iter__(self) -> Iterator[list[SampleKey]]:
+        stream = iter(ResumableSampler(self.num_samples, **self.start_state))
+        first = self.rank * self.local_batch
+        for _ in range(len(self)):
+            keys = [next(stream) for _ in range(self.global_batch)]
+            yield keys[first:first + self.local_batch]
+
+
+def data_state(num_samples: int, seed: int, global_batch: int, step: int) -> dict[str, int]:
+    """Sampler state {seed, epoch, position} at the start of global batch `step`."""
+    return ResumableSampler(num_samples, seed).state_after(step * global_batch)

@@ -12,9 +12,10 @@ def _check_counts(tokens: int, pixels: int) -> None:
 
 
 def bits_per_pixel_fixed(codebook_size: int, tokens: int, pixels: int) -> float:
-    """tokens * log2(codebook_size) / pixels: each token stored as a fixed-length index."""
-    if int(codebook_size) != codebook_size or codebook_size < 2:
-        raise ValueError(f"codebook_size must be an integer >= 2, got {codebook_size}")
+    """tokens * log2(codebook_size) / pixels: each token stored as a fixed-length index (0 for one code,
+    e.g. the `identity` quantizer of a continuous tokenizer, whose tokens carry nothing)."""
+    if int(codebook_size) != codebook_size or codebook_size < 1:
+        raise ValueError(f"codebook_size must be a positive integer, got {codebook_size}")
     _check_counts(tokens, pixels)
     return tokens * math.log2(int(codebook_size)) / pixels
 
@@ -35,7 +36,7 @@ def empirical_entropy_bits(indices: torch.Tensor, codebook_size: int | None = No
         )
     _, counts = torch.unique(flat, return_counts=True)
     probabilities = counts.double() / flat.numel()
-    return float(-(probabilities * probabilities.log2()).sum())
+    return abs(float((probabilities * probabilities.log2()).sum()))  # abs: one symbol gives 0.0, not -0.0
 
 
 def bits_per_pixel_entropy(indices: torch.Tensor, pixels: int, codebook_size: int | None = None) -> float:

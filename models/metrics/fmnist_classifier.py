@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.safetensors_io import load_safetensors_strict, save_safetensors_atomic
+from models.weights_io import load_safetensors_strict, save_safetensors_atomic
 
 FMNIST_SIDE = 28
 PADDED_SIDE = 32  # 28x28 images zero-padded by 2 px per side; center-cropped back to 28x28 here

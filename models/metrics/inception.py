@@ -1,9 +1,11 @@
-"""The FID variant of InceptionV3 (TF 2015-12-05 graph layout), loaded only from a user weights file.
+"""The FID InceptionV3 (TF 2015-12-05 graph) from pytorch-fid's blocks, loaded only from a user weights file.
 
-The layout is that of pytorch-fid's converted TensorFlow graph: torchvision's Inception3 blocks with
-1008 classes, average pools in the Mixed_5*, Mixed_6b-e and Mixed_7b pool branches that exclude the
-zero padding from the mean, and a max pool in the Mixed_7c pool branch. Weights are never downloaded:
-pass pytorch-fid's `pt_inception-2015-12-05-6726825d.pth` (or a safetensors copy of it).
+InceptionV3: Szegedy et al., "Rethinking the Inception Architecture for Computer Vision" (arXiv
+1512.00567); FID: Heusel et al. (arXiv 1706.08500). The layout is pytorch-fid's `fid_inception_v3`:
+torchvision's Inception3 with 1008 classes and pytorch-fid's FIDInceptionA/C/E_1/E_2 blocks (average
+pools that exclude the zero padding, a max pool in Mixed_7c). That builder itself downloads the
+weights, so the same blocks are put in place here instead and the user's file is loaded:
+pytorch-fid's `pt_inception-2015-12-05-6726825d.pth` (or a safetensors copy). Never downloads.
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
+from pytorch_fid import inception as fid_inception
 from torch import nn
 from torchvision.models import inception as tv_inception
 
 from models.metrics.image_checks import check_images
-from models.metrics.state_dicts import load_into
+from models.weights_io import load_state_strict
 
 INCEPTION_INPUT_SIZE = 299
 INCEPTION_CLASSES = 1008
@@ -26,36 +29,14 @@ _STAGES = (
     "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
     "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c",
 )
-
-
-class _PoolBranchOverride:
-    """Mixin for torchvision Inception blocks whose last output is `branch_pool(pool(x))`: redo it
-    with the TF graph's pooling (the 1x1 convolution of the pool branch is cheap to run twice)."""
-
-    def _tf_pool(self, x: torch.Tensor) -> torch.Tensor:
-        return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
-
-    def _forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        branches = super()._forward(x)
-        branches[-1] = self.branch_pool(self._tf_pool(x))
-        return branches
-
-
-class _InceptionA(_PoolBranchOverride, tv_inception.InceptionA):
-    pass
-
-
-class _InceptionC(_PoolBranchOverride, tv_inception.InceptionC):
-    pass
-
-
-class _InceptionE(_PoolBranchOverride, tv_inception.InceptionE):
-    pass
-
-
-class _InceptionEMaxPool(_InceptionE):
-    def _tf_pool(self, x: torch.Tensor) -> torch.Tensor:
-        return F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
+# The blocks that pytorch-fid's fid_inception_v3 swaps into torchvision's Inception3, with their arguments.
+_FID_BLOCKS = {
+    "Mixed_5b": (fid_inception.FIDInceptionA, 192, 32), "Mixed_5c": (fid_inception.FIDInceptionA, 256, 64),
+    "Mixed_5d": (fid_inception.FIDInceptionA, 288, 64), "Mixed_6b": (fid_inception.FIDInceptionC, 768, 128),
+    "Mixed_6c": (fid_inception.FIDInceptionC, 768, 160), "Mixed_6d": (fid_inception.FIDInceptionC, 768, 160),
+    "Mixed_6e": (fid_inception.FIDInceptionC, 768, 192), "Mixed_7b": (fid_inception.FIDInceptionE_1, 1280),
+    "Mixed_7c": (fid_inception.FIDInceptionE_2, 2048),
+}
 
 
 class InceptionOutputs(NamedTuple):
@@ -68,13 +49,10 @@ class FIDInceptionV3(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        blocks = [tv_inception.BasicConv2d, _InceptionA, tv_inception.InceptionB, _InceptionC,
-                  tv_inception.InceptionD, _InceptionE, tv_inception.InceptionAux]
-        self.net = tv_inception.Inception3(
-            num_classes=INCEPTION_CLASSES, aux_logits=False, transform_input=False,
-            inception_blocks=blocks, init_weights=False,
-        )
-        self.net.Mixed_7c = _InceptionEMaxPool(2048)
+        self.net = tv_inception.Inception3(num_classes=INCEPTION_CLASSES, aux_logits=False, transform_input=False,
+                                           init_weights=False)
+        for name, (block, *arguments) in _FID_BLOCKS.items():
+            setattr(self.net, name, block(*arguments))
         self.eval()
         self.requires_grad_(False)
 
@@ -117,5 +95,5 @@ def load_fid_inception(weights_path: str | Path, device: str | torch.device = "c
             "FD-VGG16 only"
         )
     model = FIDInceptionV3()
-    load_into(model.net, _read_state_dict(path), f"Inception weights file {path}")
+    load_state_strict(model.net, _read_state_dict(path), f"Inception weights file {path}")
     return model.to(device)

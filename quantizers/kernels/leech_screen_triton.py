@@ -24,23 +24,11 @@ import torch
 import triton
 import triton.language as tl
 
-from quantizers.kernels.leech_search import KernelConfig, KernelTables, TokenList
-from quantizers.kernels.leech_search_triton import (
-    _MARGIN_FLOAT32,
-    _append_tokens,
-    _block_tokens,
-    _listed_count,
-    _load_tokens,
-    _merge,
-    _moved_codeword_bound,
-    _pair_group,
-    _power_of_two_factors,
-    _solve_codeword,
-    _solve_octad,
-    _widen,
-    list_pointers,
-    run_arguments,
-)
+from quantizers.kernels.leech_tables import KernelConfig, KernelTables, TokenList
+from quantizers.kernels.leech_triton_common import (MARGIN_FLOAT32, append_tokens, block_tokens, list_pointers,
+                                                    listed_count, load_tokens, merge, moved_codeword_bound, pair_group,
+                                                    power_of_two_factors, run_arguments, solve_codeword, solve_octad,
+                                                    widen)
 
 _DIM = tl.constexpr(24)
 _HALF_CODEWORDS = tl.constexpr(2048)
@@ -132,8 +120,8 @@ def _add_codeword_column(unit, codeword_masks_ptr, codeword, live, columns, best
     for word in tl.static_range(2):
         if word == 1:
             codeword = _NUM_CODEWORDS - 1 - codeword
-        group_best, group_second, group_index = _solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
-        best, runner_up, best_index = _merge(best, runner_up, best_index, group_best, group_second, group_index,
+        group_best, group_second, group_index = solve_codeword(unit, codeword_masks_ptr, codeword, live, columns)
+        best, runner_up, best_index = merge(best, runner_up, best_index, group_best, group_second, group_index,
                                              live)
     return best, runner_up, best_index
 
@@ -141,8 +129,8 @@ def _add_codeword_column(unit, codeword_masks_ptr, codeword, live, columns, best
 @triton.jit
 def _add_octad(unit, octad_masks_ptr, octad, live, columns, best, runner_up, best_index):
     """Solve each token's octad group exactly and merge it into the running top two."""
-    group_best, group_second, group_index = _solve_octad(unit, octad_masks_ptr, octad, live, columns)
-    return _merge(best, runner_up, best_index, group_best, group_second, group_index, live)
+    group_best, group_second, group_index = solve_octad(unit, octad_masks_ptr, octad, live, columns)
+    return merge(best, runner_up, best_index, group_best, group_second, group_index, live)
 
 
 @triton.jit
@@ -154,15 +142,15 @@ def _leech_screen_kernel(
     APPEND: tl.constexpr, UNCERTAIN: tl.constexpr,
 ):
     columns = tl.arange(0, 32)
-    n_ids = _listed_count(count_ptr, n_tokens, GATHERED)
+    n_ids = listed_count(count_ptr, n_tokens, GATHERED)
     block = tl.program_id(0)
     while block * BLOCK_T < n_ids:  # one block per program over all tokens; a persistent walk over a list
-        tokens, live = _block_tokens(ids_ptr, block, tl.arange(0, BLOCK_T), n_tokens, n_ids, GATHERED)
+        tokens, live = block_tokens(ids_ptr, block, tl.arange(0, BLOCK_T), n_tokens, n_ids, GATHERED)
         uncertain = _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, codeword_masks_ptr,
                                   octad_members_ptr, octad_masks_ptr, BLOCK_T, BLOCK_C, BLOCK_O,
                                   TOP, BOTTOM, CANDIDATES, UNCERTAIN)
         if APPEND:
-            _append_tokens(next_ids_ptr, next_count_ptr, tokens, uncertain)
+            append_tokens(next_ids_ptr, next_count_ptr, tokens, uncertain)
         block += tl.num_programs(0)
 
 
@@ -195,19 +183,19 @@ def _screen_block(z_ptr, index_ptr, tokens, live, columns, codeword_signs_ptr, c
                   CANDIDATES: tl.constexpr, UNCERTAIN: tl.constexpr):
     """Screen one block of tokens and store the certified indices (UNCERTAIN elsewhere); returns
     which live tokens stay uncertain."""
-    raw = _load_tokens(z_ptr, tokens, live, columns)
-    first, second = _power_of_two_factors(raw)
-    unit = ((_widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
+    raw = load_tokens(z_ptr, tokens, live, columns)
+    first, second = power_of_two_factors(raw)
+    unit = ((widen(raw) * first[:, None]) * second[:, None]).to(tl.float32)
     finite = tl.sum(tl.abs(unit), axis=1) < _INF  # a row with nan or inf is searched as 0, never certified
     unit = tl.where(finite[:, None], unit, 0.0)
     magnitude = tl.abs(unit)
     total = tl.sum(magnitude, axis=1)
-    margin = _MARGIN_FLOAT32 * total + 2.0**-100
+    margin = MARGIN_FLOAT32 * total + 2.0**-100
     slack = _SCREEN_SLACK * total + 2.0**-100
-    best, runner_up, best_index = _pair_group(unit, columns)
+    best, runner_up, best_index = pair_group(unit, columns)
 
     # Codeword columns c < 2048: one bound for c and its complement 4095 − c, tracked less `constant`.
-    moved, constant = _moved_codeword_bound(unit, magnitude, columns, TOP)
+    moved, constant = moved_codeword_bound(unit, magnitude, columns, TOP)
     moved_half, moved_error = _round_half(moved)
     unit_half, unit_error = _round_half(unit)
     ceiling = 4.0 * tl.max(magnitude, axis=1) - constant

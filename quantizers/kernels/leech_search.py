@@ -9,127 +9,32 @@ kernel with more candidates, the survivor kernel (exact int8 bounds, decisions w
 margin in float64; `leech_search_triton`), and a float64 brute force of B for the rest (true near
 ties, exact ties, overflowing survivor lists; `leech_brute_force_triton`). No host
 synchronisation when check_finite=False (docs/search.md).
+
+This module is the one door to the search on torch: it registers the operator
+`torch.ops.slq.leech_nearest_minimal` (CPU and CUDA kernels, fake kernel for torch.compile), and
+callers import the dispatch (`leech_nearest_minimal`, `search_checked_rows`) and the shared kernel
+types (`KernelConfig`, `TokenList`, `kernel_tables`, defined in `leech_tables`) from here; the
+Triton kernel modules import only `leech_tables` and `leech_triton_common`, never this module.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
-from functools import lru_cache, partial
-from typing import NamedTuple
+from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from lattices import golay, leech
 from lattices.decoder_input import SCORE_LIMIT
 from quantizers.kernels.leech_search_graphs import SearchGraphs
+from quantizers.kernels.leech_tables import DEFAULT_CONFIG, DIM, KernelConfig, KernelTables, TokenList, kernel_tables
 
-DIM = leech.DIM
+__all__ = ["BACKENDS", "DEFAULT_CONFIG", "DIM", "KernelConfig", "KernelTables", "SEARCH_GRAPHS", "TokenList",
+           "kernel_tables", "leech_nearest_minimal", "search_checked_rows", "search_stages", "stage_names", "validate"]
+
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 BACKENDS = ("auto", "triton", "numba")
-
-
-@dataclass(frozen=True)
-class KernelConfig:
-    """Tunable launch parameters of the Triton kernel (powers of two; see docs/search.md)."""
-
-    block_tokens: int = 32  # tokens per program step of the float32 survivor pass (rows of each int8 dot)
-    precise_block_tokens: int = 16  # the same for the float64 pass (a few hundred tokens: more programs)
-    block_codewords: int = 64  # codewords per dot tile
-    block_octads: int = 64  # octads per dot tile
-    slots: int = 64  # survivor slots per token and pass; more survivors -> exact fallback
-    top: int = 4  # coordinates moved in the linear codeword bound
-    num_warps: int = 4
-    programs_per_sm: int = 4  # persistent grid: programs per streaming multiprocessor
-    screen_stages: int = 2  # screening passes before the survivor kernel: 0, 1 (one candidate), 2 (then more);
-    # with 0 the survivor kernel runs in float32 on every token first, otherwise in float64 only
-    screen_candidates: int = 2  # candidates per family of the second screening pass (1..4)
-    screen_block_tokens: int = 64  # tokens per program of the first screening pass
-    rescreen_block_tokens: int = 32  # tokens per program of the second screening pass (fewer registers)
-    screen_block_codewords: int = 128  # codeword columns per float16 dot tile
-    screen_block_octads: int = 64  # octads per float16 dot tile
-    screen_top: int = 8  # coordinates moved in the screening codeword bound
-    screen_bottom: int = 8  # smallest coordinates in the screening octad bound
-    screen_warps: int = 4
-    graphs: int = 4  # CUDA graphs of the stage chain kept for repeated inputs (0: always launch eagerly)
-
-    def __post_init__(self) -> None:
-        for name, largest in (("block_tokens", 1024), ("precise_block_tokens", 1024), ("block_codewords", 2048),
-                              ("block_octads", 256), ("screen_block_tokens", 256), ("rescreen_block_tokens", 256),
-                              ("screen_block_codewords", 2048),
-                              ("screen_block_octads", 256)):
-            value = getattr(self, name)
-            if not 16 <= value <= largest or value & (value - 1):
-                raise ValueError(f"{name} must be a power of two in [16, {largest}], got {value}")
-        if not 1 <= self.slots <= 4096:
-            raise ValueError(f"slots must lie in [1, 4096], got {self.slots}")
-        for name in ("top", "screen_top", "screen_bottom"):
-            if not 2 <= getattr(self, name) <= 22:
-                raise ValueError(f"{name} must lie in [2, 22], got {getattr(self, name)}")
-        if self.screen_stages not in (0, 1, 2):
-            raise ValueError(f"screen_stages must be 0, 1 or 2, got {self.screen_stages}")
-        if self.screen_candidates not in (1, 2, 3, 4):
-            raise ValueError(f"screen_candidates must lie in 1..4, got {self.screen_candidates}")
-        for name in ("num_warps", "screen_warps"):
-            value = getattr(self, name)
-            if value < 1 or value & (value - 1):
-                raise ValueError(f"{name} must be a power of two, got {value}")
-        if self.programs_per_sm < 1:
-            raise ValueError(f"programs_per_sm must be positive, got {self.programs_per_sm}")
-        if not 0 <= self.graphs <= 64:
-            raise ValueError(f"graphs must lie in [0, 64], got {self.graphs}")
-
-    def programs(self, device: torch.device) -> int:
-        """Size of the persistent grid on `device` (2 programs off CUDA, i.e. the interpreter)."""
-        if device.type != "cuda":
-            return 2
-        return self.programs_per_sm * torch.cuda.get_device_properties(device).multi_processor_count
-
-
-DEFAULT_CONFIG = KernelConfig()  # built once: a call with the defaults skips the field checks
-
-
-class TokenList(NamedTuple):
-    """Token ids on the device with their count on the device, so that no stage waits for the host:
-    a stage appends the tokens it cannot certify (ids in any order, one atomic add per block) and the
-    next stage reads the count in its kernels. `ids` holds room for every token."""
-
-    ids: Tensor  # (capacity,) int32; entries ≥ count are unspecified
-    count: Tensor  # (1,) int64
-
-    @classmethod
-    def all_tokens(cls, n_tokens: int, device: torch.device) -> TokenList:
-        """The list 0 .. n_tokens − 1."""
-        return cls(torch.arange(n_tokens, dtype=torch.int32, device=device),
-                   torch.full((1,), n_tokens, dtype=torch.int64, device=device))
-
-
-class KernelTables(NamedTuple):
-    """Golay tables of the kernel on one device."""
-
-    codeword_signs: Tensor  # (32, 2048) int8: s_i(c) = ±1 of codewords c < 2048 in rows i < 24, zero rows
-    codeword_masks: Tensor  # (4096,) int32 codeword bits sum(c_i << i), canonical order
-    octad_members: Tensor  # (32, 768) int8: octad indicators in rows i < 24, zero padding
-    octad_masks: Tensor  # (768,) int32 octad bits, canonical order, zero padding after 759
-    codeword_signs_half: Tensor  # codeword_signs as float16 (screening kernel)
-    octad_members_half: Tensor  # octad_members as float16 (screening kernel)
-
-
-@lru_cache(maxsize=8)
-def kernel_tables(device: torch.device) -> KernelTables:
-    codeword_masks = golay.codeword_ints().astype(np.int32)
-    if not np.array_equal(codeword_masks[::-1], (2**DIM - 1) ^ codeword_masks):
-        raise AssertionError("the complement of codeword c must be codeword 4095 - c")
-    half = codeword_masks.shape[0] // 2
-    signs = np.zeros((32, half), dtype=np.int8)
-    signs[:DIM] = (1 - 2 * ((codeword_masks[:half, None] >> np.arange(DIM)) & 1)).T
-    octad_masks = np.zeros(768, dtype=np.int32)
-    octad_masks[:759] = codeword_masks[golay.octad_codeword_indices()]
-    members = np.zeros((32, 768), dtype=np.int8)
-    members[:DIM] = ((octad_masks[:, None] >> np.arange(DIM)) & 1).T
-    tensors = (signs, codeword_masks, members, octad_masks, signs.astype(np.float16), members.astype(np.float16))
-    return KernelTables(*(torch.from_numpy(np.ascontiguousarray(t)).to(device) for t in tensors))
 
 
 def validate(z: Tensor, *, check_finite: bool = True) -> Tensor:
@@ -178,12 +83,9 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
     if backend == "numba":
         if flat_N24.device.type != "cpu":
             raise ValueError(f"the numba backend needs a CPU tensor, got device {flat_N24.device}")
-        from lattices.leech_search import nearest_minimal
-
-        wide = flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float()
-        indices_N = torch.from_numpy(nearest_minimal(wide.numpy()))
+        indices_N = _numba_search(flat_N24 if flat_N24.dtype == torch.float64 else flat_N24.float())
     elif flat_N24.is_cuda:
-        indices_N = _GRAPHS(flat_N24, config or DEFAULT_CONFIG)
+        indices_N = SEARCH_GRAPHS(flat_N24, config or DEFAULT_CONFIG)
     elif flat_N24.device.type == "cpu" and os.environ.get("TRITON_INTERPRET") == "1":
         indices_N = _triton_search(flat_N24, config or DEFAULT_CONFIG)
     else:
@@ -194,9 +96,20 @@ def leech_nearest_minimal(z_N24: Tensor, *, backend: str = "auto", config: Kerne
 
 def search_checked_rows(flat_N24: Tensor) -> Tensor:
     """`leech_nearest_minimal` for rows its caller has already checked: a contiguous float32
-    (N, 24) CUDA tensor, default configuration, no argument checks (the quantizer's hot path,
-    where those checks and the wrapper cost as much host time as the graph replay itself)."""
-    return _GRAPHS(flat_N24, DEFAULT_CONFIG)
+    (N, 24) tensor, default configuration, no argument checks (the quantizer's hot path, where
+    those checks and the wrapper cost as much host time as the graph replay itself). CUDA: the
+    Triton stages; CPU: the numba search (which still raises ValueError on non-finite rows)."""
+    if flat_N24.is_cuda:
+        return SEARCH_GRAPHS(flat_N24, DEFAULT_CONFIG)
+    return _numba_search(flat_N24)
+
+
+def _numba_search(flat_N24: Tensor) -> Tensor:
+    """`lattices.leech_search.nearest_minimal` (numba: imported and compiled on first use) of a CPU
+    float32/float64 (N, 24) tensor."""
+    from lattices.leech_search import nearest_minimal
+
+    return torch.from_numpy(nearest_minimal(flat_N24.numpy()))
 
 
 def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
@@ -207,7 +120,7 @@ def _triton_search(flat_N24: Tensor, config: KernelConfig) -> Tensor:
     return indices_N
 
 
-_GRAPHS = SearchGraphs(_triton_search)
+SEARCH_GRAPHS = SearchGraphs(_triton_search)
 
 
 def stage_names(config: KernelConfig) -> list[str]:
@@ -256,3 +169,21 @@ def search_stages(flat_N24: Tensor, config: KernelConfig) -> list:
         brute_force(flat_N24, out_N=indices_N, tokens=lists[-1], keys_N=zeroed_S[:n_tokens])
 
     return [partial(stage, k) for k in range(len(kernels))] + [last]
+
+
+def _leech_nearest_minimal_cuda(u_N24: Tensor) -> Tensor:
+    # No host synchronisation for a finiteness check: the quantizer base checks when check_finite.
+    return leech_nearest_minimal(u_N24, check_finite=False)
+
+
+def _leech_nearest_minimal_fake(u_N24: Tensor) -> Tensor:
+    return u_N24.new_empty((u_N24.shape[0],), dtype=torch.int64)
+
+
+# The search as one torch operator (numba on CPU, Triton on CUDA) with a fake kernel, so that
+# torch.compile traces around it: torch.ops.slq.leech_nearest_minimal(u), u a float32 (N, 24) tensor.
+_LIBRARY = torch.library.Library("slq", "FRAGMENT")
+_LIBRARY.define("leech_nearest_minimal(Tensor u) -> Tensor")
+_LIBRARY.impl("leech_nearest_minimal", _numba_search, "CPU")
+_LIBRARY.impl("leech_nearest_minimal", _leech_nearest_minimal_cuda, "CUDA")
+torch.library.register_fake("slq::leech_nearest_minimal", _leech_nearest_minimal_fake, lib=_LIBRARY)

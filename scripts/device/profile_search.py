@@ -81,7 +81,7 @@ def _quantizer_steps(emit, repeats: int, tokens: int = 65_536) -> None:
             emit({"what": "search op", "tokens": tokens,
                   "host_ms": _host_median(lambda: torch.ops.slq.leech_nearest_minimal(u_N24), repeats)})
         emit({"what": "quantizer step", "quantizer": name, "tokens": tokens,
-              "graphs_cached": len(leech_search._GRAPHS.graphs),
+              "graphs_cached": len(leech_search.SEARCH_GRAPHS.graphs),
               "gpu_ms": _event_median(step, repeats), "host_ms": _host_median(step, repeats),
               "wall_ms": _host_median(synchronized, repeats)})
 

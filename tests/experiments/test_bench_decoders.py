@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from experiments import bench_decoders
+from experiments.bench import decoders as bench_decoders
 
 
 def _run(argv: list[str]) -> int:

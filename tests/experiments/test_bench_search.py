@@ -18,6 +18,7 @@ def test_bench_search_writes_results(tmp_path):
     assert set(methods) == {"structured (numba)", "tiled dense fp32"}
     assert methods["structured (numba)"]["agreement_fp64"] == 1.0
     assert methods["tiled dense fp32"]["speedup_vs_tiled"] == 1.0
+    assert all(row["seconds"] > 0 and row["tokens_per_second"] > 0 for row in methods.values())
     assert results["meta"]["machine"]
     with open(tmp_path / "results.csv", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == 2

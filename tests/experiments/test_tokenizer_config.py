@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments.dataclass_config import apply_overrides, differences, to_mapping
-from experiments.tokenizer_config import TokenizerRunConfig, config_from_mapping, load_config
+from experiments.training.config_io import apply_overrides, differences, to_mapping
+from experiments.tokenizer.config import TokenizerRunConfig, config_from_mapping, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "configs"
@@ -90,6 +90,15 @@ def test_ablation_configs_differ_only_in_the_quantizer_and_run_directory() -> No
     assert load_config(CONFIGS / "ablation-vits-bsq.yaml").model.latent_dim == 18
 
 
+def test_continuous_config_is_the_leech24_ablation_without_quantization() -> None:
+    base = to_mapping(load_config(CONFIGS / "ablation-vits-leech24.yaml"))
+    continuous = load_config(CONFIGS / "fidelity-continuous.yaml")
+    assert [line for line in differences(base, to_mapping(continuous))
+            if not line.startswith(("model.quantizer", "train.run_dir"))] == []
+    assert continuous.model.quantizer == "identity" and continuous.model.quantizer_kwargs == {"dim": 24}
+    assert continuous.model.latent_norm == "l2" and continuous.model.latent_dim == 24
+
+
 def test_differences_lists_changed_nested_keys() -> None:
     changed = differences({"a": {"b": 1, "c": 2}}, {"a": {"b": 1, "c": 3}, "d": 4})
     assert changed == ["a.c: 2 != 3", "d: '<absent>' != 4"]
@@ -97,7 +106,7 @@ def test_differences_lists_changed_nested_keys() -> None:
 
 @pytest.mark.parametrize("name", ["foo", "cuda:x", ""])
 def test_unknown_device_names_are_value_errors(name: str) -> None:
-    from experiments.distributed import resolve_device
+    from experiments.training.distributed import resolve_device
 
     with pytest.raises(ValueError, match="not a torch device"):
         resolve_device(name)

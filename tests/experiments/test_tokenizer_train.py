@@ -1,7 +1,7 @@
 """`slq train-tokenizer` / `slq eval-tokenizer` end to end on CPU with configs/tiny-cpu.yaml.
 
-Training images: three photos of the shared data (../shared/data/photos), linked into a temporary
-folder; evaluation images: two Kodak images.
+Training and evaluation images are generated (smooth random colour fields with texture), so the
+tests need no data set and run on a clean clone.
 """
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from experiments import eval_tokenizer, train_tokenizer
-from experiments.tokenizer_checkpoint import STATE_FILE
+from experiments.tokenizer import evaluate as eval_tokenizer
+from experiments.tokenizer import train as train_tokenizer
+from experiments.training.checkpoints import STATE_FILE
 
 # The module-scoped fixtures are expensive: keep this file on one xdist worker.
 pytestmark = pytest.mark.xdist_group("tokenizer-train")
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "data"
 TINY = REPO / "configs" / "tiny-cpu.yaml"
 TIMING_COLUMNS = {"step_time_s", "images_per_s"}
 
@@ -43,10 +43,16 @@ def slq(*argv: str) -> int:
     return args.func(args)
 
 
-def linked_folder(folder: Path, sources: list[Path]) -> Path:
+def generated_folder(folder: Path, names: list[str], size: tuple[int, int], seed: int) -> Path:
+    """PNG images: bilinearly upsampled random 6x6 colour fields plus fine noise, deterministic in `seed`."""
     folder.mkdir(parents=True, exist_ok=True)
-    for source in sources:
-        (folder / source.name).symlink_to(source)
+    generator = torch.Generator().manual_seed(seed)
+    for name in names:
+        coarse = torch.rand(1, 3, 6, 6, generator=generator)
+        field = torch.nn.functional.interpolate(coarse, size=size, mode="bilinear", align_corners=False)[0]
+        image = (field + 0.05 * torch.randn(field.shape, generator=generator)).clamp(0, 1)
+        pixels = (image.permute(1, 2, 0) * 255).round().to(torch.uint8).numpy()
+        Image.fromarray(pixels).save(folder / name)
     return folder
 
 
@@ -68,8 +74,8 @@ def without_timing(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 def data(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("tokenizer-data")
     return {
-        "train": linked_folder(root / "photos", [SHARED / "photos" / f"{n:03d}.jpg" for n in (1, 2, 3)]),
-        "kodak": linked_folder(root / "kodak", [SHARED / "kodak" / f"kodim{n:02d}.png" for n in (1, 2)]),
+        "train": generated_folder(root / "photos", [f"{n:03d}.png" for n in (1, 2, 3)], (48, 64), seed=1),
+        "kodak": generated_folder(root / "kodak", [f"kodim{n:02d}.png" for n in (1, 2)], (72, 80), seed=2),
         "root": root,
     }
 
@@ -99,7 +105,8 @@ def test_resumed_run_matches_the_uninterrupted_run_exactly(data, full_run: Path)
         assert all(torch.equal(expected[key], actual[key]) for key in expected), name
     full, resumed_state = (torch.load(path / STATE_FILE, weights_only=True) for path in (final_full, final_resumed))
     assert full["step"] == resumed_state["step"] == 4 and full["data"] == resumed_state["data"]
-    slots = zip(full["optimizer"]["state"].values(), resumed_state["optimizer"]["state"].values(), strict=True)
+    slots = zip(full["optimizers"]["tokenizer"]["state"].values(),
+                resumed_state["optimizers"]["tokenizer"]["state"].values(), strict=True)
     assert all(torch.equal(a[key], b[key]) for a, b in slots for key in ("exp_avg", "exp_avg_sq"))
     assert "resume=" in (resumed / "command.txt").read_text() and (resumed / "config.yaml").is_file()
 
@@ -109,7 +116,7 @@ def test_run_directory_layout_and_periodic_evaluation(full_run: Path) -> None:
     assert sorted(path.name for path in checkpoints.iterdir()) == ["latest", "step_00000003", "step_00000004"]
     assert (checkpoints / "latest").read_text().strip() == "step_00000004"
     assert sorted(path.name for path in (checkpoints / "step_00000004").iterdir()) == [
-        "config.yaml", "ema.safetensors", "model.safetensors", STATE_FILE]
+        "config.yaml", "ema.safetensors", "manifest.json", "model.safetensors", STATE_FILE]
     rows = read_csv(full_run / "train.csv")
     assert [row["step"] for row in rows] == ["2", "4"] and all(float(row["images_per_s"]) > 0 for row in rows)
     assert float(rows[0]["lr"]) == pytest.approx(0.75e-3)  # mean of warm-up steps 0, 1: (0.5 + 1.0)/2 · 1e-3
@@ -174,7 +181,7 @@ def test_bad_inputs_fail_before_any_device_work(data, full_run: Path, tmp_path: 
                         "--set", "model.quantizer=bsq", "--set", "model.quantizer_kwargs.dim=8"))
     with pytest.raises(ValueError, match="changed training setup.*optim.lr"):
         slq(*train_args(data["train"], tmp_path / "run", "--resume", full_run, "--set", "optim.lr=0.5"))
-    with pytest.raises(FileNotFoundError, match="neither a tokenizer checkpoint"):
+    with pytest.raises(FileNotFoundError, match="neither a checkpoint directory"):
         slq(*train_args(data["train"], tmp_path / "run", "--resume", tmp_path))
     with pytest.raises(ValueError, match="unknown config key 'train.stepz'"):
         slq(*train_args(data["train"], tmp_path / "run", "--set", "train.stepz=3"))
@@ -197,13 +204,13 @@ def test_checkpoint_of_another_model_is_rejected_by_eval(full_run: Path, tmp_pat
     shutil.copytree(full_run / "checkpoints" / "step_00000004", tampered)
     config = (tampered / "config.yaml").read_text()
     (tampered / "config.yaml").write_text(config.replace("width: 32", "width: 64", 1))
-    with pytest.raises(ValueError, match="does not fit the model"):
+    with pytest.raises(ValueError, match=r"config\.yaml does not match its SHA-256"):
         eval_tokenizer.load_tokenizer(tampered, "ema")
 
 
 DDP_SCRIPT = """
 import argparse, sys
-from experiments import train_tokenizer
+from experiments.tokenizer import train as train_tokenizer
 parser = argparse.ArgumentParser()
 train_tokenizer.register(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])
@@ -226,3 +233,15 @@ def test_two_process_ddp_on_cpu_matches_one_process(data, full_run: Path, tmp_pa
     for single, distributed in rows:
         for key in ("loss", "l1", "lpips", "grad_norm", "lr"):
             assert float(distributed[key]) == pytest.approx(float(single[key]), rel=1e-5), key
+
+
+def test_eval_tokenizer_checks_image_sizes_before_any_work(full_run: Path, tmp_path: Path, capsys) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    Image.new("RGB", (6, 30), (10, 20, 30)).save(tiny / "thin.png")
+    with pytest.raises(ValueError, match="1 image\\(s\\) are smaller than one 8x8 patch \\(thin.png\\)"):
+        slq("eval-tokenizer", full_run, "--data", tiny, "--crop", "full", "--device", "cuda")
+    Image.new("RGB", (40, 40), (10, 20, 30)).save(tiny / "thin.png")
+    assert slq("eval-tokenizer", full_run, "--data", tiny, "--crop", "48", "--out", tmp_path / "out",
+               "--lpips-nets", "alex", "--no-fd") == 0
+    assert "1 image(s) have a side below --crop 48 and are upsampled" in capsys.readouterr().err

@@ -6,9 +6,8 @@ import pytest
 import torch
 
 from models.data import FASHION_MNIST_CLASSES, FashionMNIST, load_fashion_mnist, read_idx
-from tests.metrics_images import SHARED_DATA_DIR
+from tests.shared_data import shared_data
 
-FASHION_MNIST_DIR = SHARED_DATA_DIR / "fashion-mnist"
 
 
 @pytest.mark.parametrize("split, count, mean_pixel, first_labels", [
@@ -16,7 +15,7 @@ FASHION_MNIST_DIR = SHARED_DATA_DIR / "fashion-mnist"
     ("test", 10_000, 73.147, [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]),
 ])
 def test_splits_have_the_published_sizes_and_balanced_labels(split, count, mean_pixel, first_labels):
-    images, labels = load_fashion_mnist(FASHION_MNIST_DIR, split)
+    images, labels = load_fashion_mnist(shared_data("fashion-mnist"), split)
     assert images.shape == (count, 28, 28) and images.dtype == torch.uint8
     assert labels.shape == (count,) and labels.dtype == torch.int64
     assert torch.bincount(labels).tolist() == [count // 10] * len(FASHION_MNIST_CLASSES)
@@ -25,7 +24,7 @@ def test_splits_have_the_published_sizes_and_balanced_labels(split, count, mean_
 
 
 def test_dataset_items_are_float_images_with_int_labels():
-    dataset = FashionMNIST(FASHION_MNIST_DIR, "test")
+    dataset = FashionMNIST(shared_data("fashion-mnist"), "test")
     image, label = dataset[0]
     assert image.shape == (1, 28, 28) and image.dtype == torch.float32
     assert 0.0 <= image.min() and image.max() <= 1.0 and isinstance(label, int) and 0 <= label <= 9
@@ -57,4 +56,4 @@ def test_missing_files_and_bad_split_names(tmp_path):
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
         load_fashion_mnist(tmp_path, "train")
     with pytest.raises(ValueError, match="split must be one of"):
-        load_fashion_mnist(FASHION_MNIST_DIR, "validation")
+        load_fashion_mnist(tmp_path, "validation")

@@ -9,7 +9,7 @@ from models.data import (
     ImageFolderDataset, ResumableSampler, SampleKey, UnreadableImageError, center_crop, epoch_order,
     kodak_dataset, list_image_files, load_image, save_image,
 )
-from tests.metrics_images import SHARED_DATA_DIR
+from tests.shared_data import shared_data
 
 
 def write_images(folder, names, size=(40, 56), seed=0):
@@ -113,11 +113,11 @@ def test_sampler_rejects_a_bad_state():
 
 
 def test_kodak_at_full_resolution_and_as_center_crops(tmp_path):
-    full = kodak_dataset(SHARED_DATA_DIR / "kodak")
+    full = kodak_dataset(shared_data("kodak"))
     assert len(full) == 24 and full.names[0] == "kodim01.png" and full.names[-1] == "kodim24.png"
     shapes = [tuple(full[index].shape) for index in range(24)]
     assert set(shapes) == {(3, 512, 768), (3, 768, 512)}
-    crops = kodak_dataset(SHARED_DATA_DIR / "kodak", crop_size=256)
+    crops = kodak_dataset(shared_data("kodak"), crop_size=256)
     assert crops[3].shape == (3, 256, 256)
     assert torch.equal(crops[3], center_crop(full[3], 256))
     with pytest.raises(FileNotFoundError, match="lacks 24 of kodim01-24.png"):

@@ -90,8 +90,9 @@ def test_fixed_length_bits_per_pixel():
     # a 16x16 token map of a 256x256 image with the 196,560-word Λ24 codebook
     assert bits_per_pixel_fixed(196_560, 256, 256 * 256) == pytest.approx(256 * math.log2(196_560) / 65536)
     assert bits_per_pixel_fixed(2**18, 256, 65536) == pytest.approx(18 / 256)
+    assert bits_per_pixel_fixed(1, 256, 65536) == 0.0  # one code: nothing to store
     with pytest.raises(ValueError, match="codebook_size"):
-        bits_per_pixel_fixed(1, 256, 65536)
+        bits_per_pixel_fixed(0, 256, 65536)
     with pytest.raises(ValueError, match="positive"):
         bits_per_pixel_fixed(16, 0, 65536)
 
@@ -100,7 +101,8 @@ def test_entropy_bits_per_pixel():
     indices = torch.tensor([[0, 1], [2, 3]]).repeat(4, 8)  # uniform over 4 symbols: 2 bits/token
     assert empirical_entropy_bits(indices) == pytest.approx(2.0)
     assert bits_per_pixel_entropy(indices, pixels=indices.numel() * 64) == pytest.approx(2.0 / 64)
-    assert empirical_entropy_bits(torch.full((10,), 7)) == 0.0
+    constant = empirical_entropy_bits(torch.full((10,), 7))
+    assert constant == 0.0 and math.copysign(1.0, constant) == 1.0  # 0.0, not -0.0
     skewed = torch.tensor([0, 0, 0, 1])
     expected = -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25))
     assert empirical_entropy_bits(skewed) == pytest.approx(expected)

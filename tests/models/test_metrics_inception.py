@@ -1,6 +1,7 @@
-"""FID InceptionV3: the TF-graph block layout, and loading user weights (random weights in a temp file)."""
+"""FID InceptionV3: equal to pytorch-fid's network, TF-graph pool branches, user weights (random, in a temp file)."""
 import pytest
 import torch
+from pytorch_fid import inception as fid_inception
 from safetensors.torch import save_file
 from torchvision.models import inception as tv_inception
 
@@ -44,20 +45,30 @@ def test_logits_are_pool3_times_the_classifier_without_bias(random_inception, im
     assert torch.allclose(outputs.logits_unbiased + random_inception.net.fc.bias, biased, atol=1e-4)
 
 
+def test_pool3_equals_pytorch_fid_inception_with_the_same_weights(random_inception, images, monkeypatch):
+    # pytorch-fid's own builder, its download replaced by our random weights (no network access)
+    state = random_inception.net.state_dict()
+    monkeypatch.setattr(fid_inception, "load_state_dict_from_url", lambda *args, **kwargs: state)
+    reference = fid_inception.InceptionV3([fid_inception.InceptionV3.BLOCK_INDEX_BY_DIM[INCEPTION_POOL3_DIM]]).eval()
+    with torch.no_grad():
+        expected = reference(images)[0].flatten(1)
+    torch.testing.assert_close(random_inception(images).pool3, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_pool_branches_follow_the_tf_graph(random_inception):
     # On a constant image, an average pool that leaves out the zero padding keeps the constant at the
-    # border (torchvision's block would not), and Mixed_7c pools with a max.
+    # border (torchvision's block would not), and Mixed_7c pools with a max; the pool branch comes last.
     block = random_inception.net.Mixed_5b
     x = torch.ones(1, 192, 7, 7)
     with torch.no_grad():
-        pool_branch = block._forward(x)[-1]
+        pool_branch = block(x)[:, -32:]
         assert torch.allclose(pool_branch, block.branch_pool(x))
-        torchvision_branch = tv_inception.InceptionA._forward(block, x)[-1]
+        torchvision_branch = tv_inception.InceptionA.forward(block, x)[:, -32:]
         assert not torch.allclose(torchvision_branch, block.branch_pool(x))
         ramp = torch.arange(2048 * 9, dtype=torch.float32).view(1, 2048, 3, 3)
         mixed_7c = random_inception.net.Mixed_7c
         expected = mixed_7c.branch_pool(torch.nn.functional.max_pool2d(ramp, 3, stride=1, padding=1))
-        assert torch.allclose(mixed_7c._forward(ramp)[-1], expected)
+        assert torch.allclose(mixed_7c(ramp)[:, -192:], expected)
 
 
 def test_missing_and_wrong_weights_files_get_clear_errors(tmp_path):
@@ -69,7 +80,7 @@ def test_missing_and_wrong_weights_files_get_clear_errors(tmp_path):
         load_fid_inception(garbage)
     wrong = tmp_path / "vgg.pth"
     torch.save({"features.0.weight": torch.zeros(64, 3, 3, 3)}, wrong)
-    with pytest.raises(ValueError, match="does not fit the network"):
+    with pytest.raises(ValueError, match="does not fit the model"):
         load_fid_inception(wrong)
     nested = tmp_path / "nested.pth"
     torch.save({"state_dict": {"a": torch.zeros(1)}}, nested)

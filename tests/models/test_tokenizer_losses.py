@@ -1,4 +1,4 @@
-"""Tokenizer losses and training utilities: GAN terms, adaptive weight, VF alignment, EMA, LR schedule."""
+"""Tokenizer losses: GAN terms, adaptive weight, VF alignment."""
 from __future__ import annotations
 
 import math
@@ -9,12 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from models.discriminator import PatchDiscriminator, hinge_discriminator_loss, hinge_generator_loss
-from models.ema import EMA
-from models.losses import GanConfig, GeneratorLoss, LossConfig, adaptive_weight, discriminator_loss
-from models.schedule import WarmupCosine
+from models.tokenizer.discriminator import PatchDiscriminator, hinge_discriminator_loss, hinge_generator_loss
+from models.tokenizer.losses import GanConfig, GeneratorLoss, LossConfig, adaptive_weight, discriminator_loss
 from models.tokenizer import Tokenizer, TokenizerConfig
-from models.vf_loss import vf_alignment_losses
+from models.tokenizer.vf_loss import vf_alignment_losses
 
 
 def test_hinge_losses_match_their_definitions() -> None:
@@ -111,32 +109,3 @@ def test_vf_losses_vanish_for_aligned_features() -> None:
     assert distance.item() == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="same shape"):
         vf_alignment_losses(features, features[:, :2], 0.5, 0.25)
-
-
-def test_ema_follows_the_bias_corrected_decay() -> None:
-    model = nn.Linear(2, 1, bias=False)
-    nn.init.zeros_(model.weight)
-    ema = EMA(model, decay=0.9)
-    expected = torch.zeros(1, 2)
-    for update in range(5):
-        with torch.no_grad():
-            model.weight.add_(1.0)
-        ema.update(model)
-        decay = min(0.9, (1 + update) / (10 + update))
-        expected = decay * expected + (1 - decay) * model.weight.detach()
-    torch.testing.assert_close(ema.shadow.weight, expected)
-    assert ema.updates == 5 and not ema.shadow.weight.requires_grad
-    with pytest.raises(ValueError, match="decay"):
-        EMA(model, decay=1.0)
-
-
-def test_warmup_cosine_schedule_values() -> None:
-    schedule = WarmupCosine(warmup_steps=4, total_steps=14, min_ratio=0.1)
-    assert [schedule(step) for step in range(4)] == [0.25, 0.5, 0.75, 1.0]
-    assert schedule(9) == pytest.approx(0.1 + 0.9 * 0.5)  # halfway through the decay
-    assert schedule(14) == pytest.approx(0.1) and schedule(100) == pytest.approx(0.1)
-    optimizer = torch.optim.AdamW([nn.Parameter(torch.zeros(1))], lr=1.0)
-    state = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule).state_dict()
-    assert state["lr_lambdas"] == [{"warmup_steps": 4, "total_steps": 14, "min_ratio": 0.1}]
-    with pytest.raises(ValueError):
-        WarmupCosine(warmup_steps=-1, total_steps=10)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from models.tokenizer import MODEL_PRESETS, Tokenizer, TokenizerConfig, with_preset_defaults
-from models.vit import PositionalEmbedding, sincos_2d_embedding
+from models.tokenizer.vit import PositionalEmbedding, sincos_2d_embedding
 
 
 def tiny_config(**overrides) -> TokenizerConfig:
@@ -134,3 +134,34 @@ def test_bits_per_token_of_the_ablation_quantizers_are_as_documented() -> None:
                                   latent_norm="none"))
     assert model.quantizer.codebook_size == 196_608
     assert round(model.quantizer.bits, 3) == round(math.log2(196_560), 3) == 17.585
+
+
+@pytest.mark.parametrize("quantizer, kwargs, latent, patch, scales", [
+    ("leech24", {}, 24, 4, [1, 2, 3, 4, 6, 8]),                     # the 32x32 preset: 130 tokens
+    ("bsq", {"dim": 18}, 18, 4, [1, 2, 3, 4, 6, 8]),
+    ("leech24", {}, 24, 16, [1, 2, 3, 4, 5, 6, 8, 10, 13, 16]),     # VAR's 256 px schedule: 680 tokens
+])
+def test_multiscale_tokenizer_round_trips_through_its_scales(quantizer, kwargs, latent, patch, scales) -> None:
+    config = tiny_config(quantizer=quantizer, quantizer_kwargs=kwargs, latent_dim=latent, patch_size=patch,
+                         reference_size=patch * scales[-1], scales=scales)
+    torch.manual_seed(0)
+    tokenizer = Tokenizer(config).eval()
+    side = patch * scales[-1]
+    images = torch.rand(2, 3, side, side)
+    indices = tokenizer.encode_to_scales(images)
+    assert [tuple(index_map.shape) for index_map in indices] == [(2, s, s) for s in scales]
+    assert sum(s * s for s in scales) == {8: 130, 16: 680}[scales[-1]]
+    assert all(index_map.dtype == torch.int64 for index_map in indices)
+    with torch.no_grad():
+        expected = tokenizer(images).reconstruction
+        decoded = tokenizer.decode_from_scales(indices)
+    assert torch.equal(decoded, expected)
+    with pytest.raises(ValueError, match="one index map per scale|expected 6 index maps|expected 10 index maps"):
+        tokenizer.decode_from_scales(indices[:-1])
+    with pytest.raises(TypeError, match="list of"):
+        tokenizer.decode_from_scales(indices[0])
+
+
+def test_scales_must_increase() -> None:
+    with pytest.raises(ValueError, match="model.scales must be increasing"):
+        tiny_config(scales=[2, 1])

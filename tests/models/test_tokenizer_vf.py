@@ -11,9 +11,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from models.losses import GeneratorLoss, LossConfig, VFConfig
+from models.tokenizer.losses import GeneratorLoss, LossConfig, VFConfig
 from models.tokenizer import Tokenizer, TokenizerConfig
-from models.vf_loss import DinoFeatures
+from models.tokenizer.vf_loss import DinoFeatures
 
 # The module-scoped fixtures are expensive: keep this file on one xdist worker.
 pytestmark = pytest.mark.xdist_group("tokenizer-vf")

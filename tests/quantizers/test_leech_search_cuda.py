@@ -54,13 +54,13 @@ def test_brute_force_alone_and_shared_agree():
 def test_repeated_address_replays_a_graph_with_fresh_results():
     from quantizers.kernels import leech_search
 
-    leech_search._GRAPHS.clear()
+    leech_search.SEARCH_GRAPHS.clear()
     z = torch.empty(4096, 24, device="cuda")
     results = []
     for seed in range(4):
         z.copy_(_gaussian(4096, 10 + seed).cuda())  # same address, new values
         results.append((leech_search.leech_nearest_minimal(z, check_finite=False), nearest_minimal(z.cpu().numpy())))
-    assert len(leech_search._GRAPHS.graphs) == 1  # captured at the second call, replayed after
+    assert len(leech_search.SEARCH_GRAPHS.graphs) == 1  # captured at the second call, replayed after
     for got, expected in results:  # each result is its own copy, not the graph's buffer
         np.testing.assert_array_equal(got.cpu().numpy(), expected)
 

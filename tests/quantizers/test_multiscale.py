@@ -59,6 +59,8 @@ def test_residuals_shrink_and_gradients_reach_f_and_phi():
                                        SCALES, phi="shared")
     f = _features(4).requires_grad_(True)
     out = msrq(f)
+    quantized, indices, loss = out  # unpacks like every quantizer's output; stats is an attribute
+    assert quantized is out.quantized and indices is out.indices and loss is out.loss and len(indices) == len(SCALES)
     assert out.stats["quantization_mse"] < (f.detach() ** 2).mean()
     (out.quantized.sum() + out.loss).backward()
     assert torch.isfinite(f.grad).all() and f.grad.abs().sum() > 0

@@ -42,6 +42,21 @@ def test_output_fields_and_round_trips(case):
     assert quantizer.bits == pytest.approx(math.log2(quantizer.codebook_size))
 
 
+@pytest.mark.parametrize("case", ["leech24", "bsq", "vq-ema"])
+def test_output_unpacks_as_a_triple_and_keeps_stats(case):
+    quantizer = make(case)
+    z = _latents(quantizer)
+    out = quantizer(z)
+    quantized, indices, loss = out  # vector-quantize-pytorch's habit
+    assert len(out) == 3
+    assert quantized is out.quantized and indices is out.indices and loss is out.loss
+    assert "quantization_mse" in out.stats
+    replaced = out._replace(loss=loss + 1)
+    assert isinstance(replaced, quantizers.QuantizerOutput) and replaced.stats is out.stats
+    assert torch.equal(replaced.loss, loss + 1) and replaced.indices is indices
+    assert "stats=" in repr(out)
+
+
 @pytest.mark.parametrize("case", ALL)
 @settings(max_examples=15, deadline=None)
 @given(data=st.data())

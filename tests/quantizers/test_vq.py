@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from quantizers import BinarySphericalQuantizer, FiniteScalarQuantizer, LookupFreeQuantizer, VectorQuantizer
-from quantizers.binary import factorized_entropy_terms
+from quantizers.binary import grouped_entropy_terms, sign_patterns
 
 CODES = torch.tensor([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [40.0, 40.0]])
 
@@ -86,12 +86,13 @@ def test_sign_quantizers_known_values():
         BinarySphericalQuantizer(63)
 
 
-def test_factorized_entropy_terms_known_values():
-    per_sample, codebook = factorized_entropy_terms(torch.zeros(5, 3))
+def test_per_bit_entropy_terms_known_values():
+    per_bit = sign_patterns(1)
+    per_sample, codebook = grouped_entropy_terms(torch.zeros(5, 3), per_bit)
     assert per_sample.item() == pytest.approx(3 * math.log(2))
     assert codebook.item() == pytest.approx(3 * math.log(2))
     confident = torch.tensor([[30.0, -30.0], [-30.0, 30.0]])  # two certain, opposite codes
-    per_sample, codebook = factorized_entropy_terms(confident)
+    per_sample, codebook = grouped_entropy_terms(confident, per_bit)
     assert per_sample.item() == pytest.approx(0.0, abs=1e-9)
     assert codebook.item() == pytest.approx(2 * math.log(2))
 

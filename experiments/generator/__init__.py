@@ -1,0 +1,1 @@
+"""The class-conditional next-scale generator: token cache, training, sampling."""

@@ -1,0 +1,1 @@
+"""Report commands: lattice and ablation tables, the post-hoc geometry ablation."""
