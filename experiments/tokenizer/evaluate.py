@@ -99,7 +99,10 @@ def write_reports(out: Path, document: dict, per_image: list[dict]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
+
     from torch.utils.data import DataLoader
+    from tqdm import tqdm
 
     from experiments.training.distributed import resolve_device
     from experiments.training.checkpoints import load_trainer_state, resolve_checkpoint
@@ -123,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
     tokenizer.to(device)
     batches = (trim_to_patch(image, patch)[None] for image in dataset) if full else \
         DataLoader(dataset, batch_size=args.batch_size)
+    batches = tqdm(batches, total=len(dataset) if full else math.ceil(len(dataset) / args.batch_size),
+                   desc="eval-tokenizer", unit="batch", file=sys.stderr)
     lpips_nets = tuple(net.strip() for net in args.lpips_nets.split(",") if net.strip())
     metrics = ReconstructionMetrics(device, lpips_nets, frechet=not args.no_fd)
     out = Path(args.out) if args.out else checkpoint / f"eval-{args.crop}"
