@@ -74,8 +74,16 @@ def test_shipped_configs_load_and_validate() -> None:
     paths = sorted(CONFIGS.glob("*.yaml"))
     assert {"tiny-cpu.yaml", "ablation-vits-leech24.yaml", "ablation-vits-bsq.yaml", "ablation-vits-random.yaml",
             "ablation-vits-fibonacci.yaml", "ablation-vits-fsq.yaml"} <= {path.name for path in paths}
+    from experiments.generator.config import GeneratorRunConfig
+    from experiments.generator.config import load_config as load_generator_config
+
+    generator_configs = [path for path in paths if path.name.startswith("fmnist-generator-")]
+    assert len(generator_configs) == 3
     for path in paths:
-        assert isinstance(load_config(path), TokenizerRunConfig)
+        if path in generator_configs:
+            assert isinstance(load_generator_config(path), GeneratorRunConfig)
+        else:
+            assert isinstance(load_config(path), TokenizerRunConfig)
 
 
 def test_ablation_configs_differ_only_in_the_quantizer_and_run_directory() -> None:
